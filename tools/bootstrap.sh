@@ -30,6 +30,8 @@ PACKAGES=(
   etcd-server
   etcd-client
   golang-etcd-server-dev
+  # Go, to run etcd's own benchmarks from those sources for side-by-side figures.
+  golang-go
   # Scripts.
   python3
   git
