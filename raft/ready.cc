@@ -1,0 +1,46 @@
+#include "raft/ready.h"
+
+namespace etcd::raft {
+
+absl::string_view StateTypeName(StateType state) {
+  switch (state) {
+    case StateType::kFollower:
+      return "StateFollower";
+    case StateType::kCandidate:
+      return "StateCandidate";
+    case StateType::kLeader:
+      return "StateLeader";
+    case StateType::kPreCandidate:
+      return "StatePreCandidate";
+  }
+  return "StateUnknown";
+}
+
+std::ostream& operator<<(std::ostream& os, StateType state) { return os << StateTypeName(state); }
+
+bool Ready::ContainsUpdates() const {
+  return soft_state.has_value() || !IsEmptyHardState(hard_state) || !IsEmptySnap(snapshot) ||
+         !entries.empty() || !committed_entries.empty() || !messages.empty() ||
+         !read_states.empty();
+}
+
+uint64_t Ready::AppliedCursor() const {
+  if (!committed_entries.empty()) return committed_entries.back().index();
+  return snapshot.metadata().index();
+}
+
+bool IsHardStateEqual(const raftpb::HardState& a, const raftpb::HardState& b) {
+  return a.term() == b.term() && a.vote() == b.vote() && a.commit() == b.commit();
+}
+
+bool IsEmptyHardState(const raftpb::HardState& state) {
+  return state.term() == 0 && state.vote() == 0 && state.commit() == 0;
+}
+
+bool IsEmptySnap(const raftpb::Snapshot& snapshot) { return snapshot.metadata().index() == 0; }
+
+bool MustSync(const raftpb::HardState& state, const raftpb::HardState& prev, size_t num_entries) {
+  return num_entries != 0 || state.vote() != prev.vote() || state.term() != prev.term();
+}
+
+}  // namespace etcd::raft
