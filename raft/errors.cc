@@ -12,6 +12,7 @@ constexpr absl::string_view kSnapshotTemporarilyUnavailable = "snapshot is tempo
 constexpr absl::string_view kProposalDropped = "raft proposal dropped";
 constexpr absl::string_view kStepLocalMsg = "raft: cannot step raft local message";
 constexpr absl::string_view kStepPeerNotFound = "raft: cannot step as peer not found";
+constexpr absl::string_view kStepInvalidMsg = "raft: cannot step invalid message";
 
 bool Matches(const absl::Status& status, absl::StatusCode code, absl::string_view message) {
   return status.code() == code && status.message() == message;
@@ -54,6 +55,11 @@ bool IsStepLocalMsg(const absl::Status& status) {
 absl::Status ErrStepPeerNotFound() { return absl::NotFoundError(kStepPeerNotFound); }
 bool IsStepPeerNotFound(const absl::Status& status) {
   return Matches(status, absl::StatusCode::kNotFound, kStepPeerNotFound);
+}
+
+absl::Status ErrStepInvalidMsg() { return absl::InvalidArgumentError(kStepInvalidMsg); }
+bool IsStepInvalidMsg(const absl::Status& status) {
+  return Matches(status, absl::StatusCode::kInvalidArgument, kStepInvalidMsg);
 }
 
 }  // namespace etcd::raft

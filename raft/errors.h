@@ -53,6 +53,13 @@ bool IsStepLocalMsg(const absl::Status& status);
 absl::Status ErrStepPeerNotFound();
 bool IsStepPeerNotFound(const absl::Status& status);
 
+// RawNode::Step was given a malformed message that no correct peer sends and
+// that the state machine cannot take without breaking an invariant (see
+// RawNode::Step). kInvalidArgument, "raft: cannot step invalid message".
+// (Not in etcd, which panics on some of these.)
+absl::Status ErrStepInvalidMsg();
+bool IsStepInvalidMsg(const absl::Status& status);
+
 }  // namespace etcd::raft
 
 #endif  // ETCD_RAFT_ERRORS_H_

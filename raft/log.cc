@@ -21,6 +21,7 @@ RaftLog::RaftLog(Storage* storage, Logger* logger, uint64_t max_next_ents_size)
   // Everything up to the snapshot is committed and applied.
   committed_ = *first - 1;
   applied_ = *first - 1;
+  applying_ = applied_;
 }
 
 std::string RaftLog::String() const {
@@ -65,6 +66,16 @@ uint64_t RaftLog::Append(absl::Span<const raftpb::Entry> entries) {
     logger_->Panicf("after(%d) is out of range [committed(%d)]", after, committed_);
   }
   unstable_.TruncateAndAppend(entries);
+  return LastIndex();
+}
+
+uint64_t RaftLog::AppendMoved(std::vector<raftpb::Entry>&& entries) {
+  if (entries.empty()) return LastIndex();
+  uint64_t after = entries[0].index() - 1;
+  if (after < committed_) {
+    logger_->Panicf("after(%d) is out of range [committed(%d)]", after, committed_);
+  }
+  unstable_.TruncateAndAppendMoved(std::move(entries));
   return LastIndex();
 }
 
@@ -149,6 +160,38 @@ void RaftLog::AppliedTo(uint64_t i) {
                     committed_);
   }
   applied_ = i;
+  applying_ = std::max(applying_, i);
+}
+
+uint64_t RaftLog::MaxAppliableIndex(bool allow_unstable) const {
+  uint64_t hi = committed_;
+  if (!allow_unstable) hi = std::min(hi, unstable_.offset() - 1);
+  return hi;
+}
+
+std::vector<raftpb::Entry> RaftLog::NextCommittedEnts(bool allow_unstable) const {
+  if (!HasNextCommittedEnts(allow_unstable)) return {};
+  const uint64_t lo = std::max(applying_ + 1, FirstIndex());
+  absl::StatusOr<std::vector<raftpb::Entry>> ents =
+      Slice(lo, MaxAppliableIndex(allow_unstable) + 1, max_next_ents_size_);
+  if (!ents.ok()) {
+    logger_->Panicf("unexpected error when getting unapplied entries (%s)",
+                    ents.status().message());
+  }
+  return *std::move(ents);
+}
+
+bool RaftLog::HasNextCommittedEnts(bool allow_unstable) const {
+  // A pending snapshot must be applied before any entry after it.
+  if (unstable_.snapshot().has_value()) return false;
+  return std::max(applying_ + 1, FirstIndex()) <= MaxAppliableIndex(allow_unstable);
+}
+
+void RaftLog::AcceptApplying(uint64_t i) {
+  if (committed_ < i) {
+    logger_->Panicf("applying(%d) is out of range [committed(%d)]", i, committed_);
+  }
+  applying_ = std::max(applying_, i);
 }
 
 uint64_t RaftLog::LastTerm() const {

@@ -46,6 +46,8 @@ class RaftLog {
   // Appends entries (truncating the unstable part as needed); returns the
   // last index. Aborts if they would overwrite committed entries.
   uint64_t Append(absl::Span<const raftpb::Entry> entries);
+  // The same, taking the entries over.
+  uint64_t AppendMoved(std::vector<raftpb::Entry>&& entries);
 
   // The index of the first of `entries` that is new or conflicts with the
   // log (same index, other term), or 0 if all are already present.
@@ -60,6 +62,25 @@ class RaftLog {
   // Whether NextEnts would return anything (cheap).
   bool HasNextEnts() const;
 
+  // --- For asynchronous storage writes (etcd-io/raft 3.6), where several
+  // Readies may be out at once. ---
+  // Unstable entries and snapshot not yet handed out for writing.
+  absl::Span<const raftpb::Entry> NextUnstableEnts() const { return unstable_.NextEntries(); }
+  bool HasNextUnstableEnts() const { return unstable_.HasNextEntries(); }
+  const raftpb::Snapshot* NextUnstableSnapshot() const { return unstable_.NextSnapshot(); }
+  // Whether any entries are unstable, handed out or not.
+  bool HasNextOrInProgressUnstableEnts() const { return !unstable_.entries().empty(); }
+  // Marks the unstable entries and snapshot as handed out.
+  void AcceptUnstable() { unstable_.AcceptInProgress(); }
+  // Committed entries above `applying` (the highest index handed out for
+  // applying), up to max_next_ents_size bytes; with allow_unstable false
+  // only entries already persisted. None while a snapshot is unstable.
+  std::vector<raftpb::Entry> NextCommittedEnts(bool allow_unstable) const;
+  bool HasNextCommittedEnts(bool allow_unstable) const;
+  // Entries up to i were handed out for applying.
+  void AcceptApplying(uint64_t i);
+  uint64_t applying() const { return applying_; }
+
   // The unstable snapshot if any, else the storage's.
   absl::StatusOr<raftpb::Snapshot> Snapshot() const;
 
@@ -69,8 +90,8 @@ class RaftLog {
 
   // Raises the commit index (never lowers it); aborts beyond LastIndex.
   void CommitTo(uint64_t to_commit);
-  // Records that entries up to i were applied; aborts if i is not within
-  // [applied, committed]. 0 is ignored.
+  // Records that entries up to i were applied (and so handed out); aborts if
+  // i is not within [applied, committed]. 0 is ignored.
   void AppliedTo(uint64_t i);
   void StableTo(uint64_t i, uint64_t t) { unstable_.StableTo(i, t); }
   void StableSnapTo(uint64_t i) { unstable_.StableSnapTo(i); }
@@ -110,7 +131,7 @@ class RaftLog {
   uint64_t applied() const { return applied_; }
   // Direct access for the state machine (loading a HardState) and tests.
   void set_committed(uint64_t committed) { committed_ = committed; }
-  void set_applied(uint64_t applied) { applied_ = applied; }
+  void set_applied(uint64_t applied) { applied_ = applying_ = applied; }
   const Unstable& unstable() const { return unstable_; }
   Unstable& mutable_unstable() { return unstable_; }
   Storage* storage() const { return storage_; }
@@ -128,6 +149,11 @@ class RaftLog {
   uint64_t committed_ = 0;
   // The highest index the application has applied; applied <= committed.
   uint64_t applied_ = 0;
+  // The highest index handed out for applying (asynchronous writes);
+  // applied <= applying <= committed.
+  uint64_t applying_ = 0;
+  // The highest index committed entries may be handed out up to.
+  uint64_t MaxAppliableIndex(bool allow_unstable) const;
   Logger* logger_;
   uint64_t max_next_ents_size_;
 };

@@ -4,6 +4,13 @@
 // Internal to the raft library (etcd's log_unstable.go). Entries at index
 // i >= offset() are held here, entries[i - offset()]; a snapshot, if any, is
 // older than all of them. Not thread-safe.
+//
+// With asynchronous storage writes (Config::async_storage_writes) several
+// writes may be under way at once: entries below offset_in_progress() (and
+// the snapshot, when snapshot_in_progress()) were already handed to the
+// application for writing and are not handed out again. Invariant:
+// offset() <= offset_in_progress() <= last index + 1. Synchronous use never
+// moves offset_in_progress() past offset().
 
 #ifndef ETCD_RAFT_LOG_UNSTABLE_H_
 #define ETCD_RAFT_LOG_UNSTABLE_H_
@@ -28,6 +35,7 @@ class Unstable {
       : snapshot_(std::move(snapshot)),
         entries_(std::move(entries)),
         offset_(offset),
+        offset_in_progress_(offset),
         logger_(logger) {}
 
   // The first index of the log if a snapshot is held (snapshot index + 1).
@@ -48,6 +56,17 @@ class Unstable {
 
   // Appends `entries`, first truncating any held entries they overlap.
   void TruncateAndAppend(absl::Span<const raftpb::Entry> entries);
+  // The same, taking the entries over (no copy in the common case).
+  void TruncateAndAppendMoved(std::vector<raftpb::Entry>&& entries);
+
+  // Entries and snapshot not yet handed out for writing.
+  absl::Span<const raftpb::Entry> NextEntries() const;
+  bool HasNextEntries() const { return offset_in_progress_ < offset_ + entries_.size(); }
+  const raftpb::Snapshot* NextSnapshot() const {
+    return snapshot_.has_value() && !snapshot_in_progress_ ? &*snapshot_ : nullptr;
+  }
+  // Everything held was handed out for writing.
+  void AcceptInProgress();
 
   // Copies of entries [lo, hi); aborts when out of bounds.
   std::vector<raftpb::Entry> Slice(uint64_t lo, uint64_t hi) const;
@@ -55,7 +74,9 @@ class Unstable {
   const std::optional<raftpb::Snapshot>& snapshot() const { return snapshot_; }
   const std::vector<raftpb::Entry>& entries() const { return entries_; }
   uint64_t offset() const { return offset_; }
-  void set_offset(uint64_t offset) { offset_ = offset; }
+  void set_offset(uint64_t offset) { offset_ = offset_in_progress_ = offset; }
+  uint64_t offset_in_progress() const { return offset_in_progress_; }
+  bool snapshot_in_progress() const { return snapshot_in_progress_; }
 
   // Aborts unless lo <= hi and [lo, hi) lies within the held entries.
   void MustCheckOutOfBounds(uint64_t lo, uint64_t hi) const;
@@ -64,6 +85,8 @@ class Unstable {
   std::optional<raftpb::Snapshot> snapshot_;
   std::vector<raftpb::Entry> entries_;
   uint64_t offset_ = 0;
+  uint64_t offset_in_progress_ = 0;
+  bool snapshot_in_progress_ = false;
   Logger* logger_;
 };
 

@@ -91,7 +91,9 @@ Raft::Raft(const Config& c)
       election_timeout_(c.election_tick),
       disable_proposal_forwarding_(c.disable_proposal_forwarding),
       logger_(c.logger),
-      rand_state_(c.random_seed != 0 ? c.random_seed : absl::Uniform<uint64_t>(absl::BitGen())) {}
+      rand_state_(c.random_seed != 0 ? c.random_seed : absl::Uniform<uint64_t>(absl::BitGen())) {
+  async_storage_writes_ = c.async_storage_writes;
+}
 
 absl::StatusOr<std::unique_ptr<Raft>> Raft::New(Config c) {
   absl::Status valid = c.Validate();
@@ -187,6 +189,16 @@ void Raft::Send(raftpb::Message m) {
     // Proposals and read requests are forwarded to the leader like local
     // messages and carry no term.
     if (t != raftpb::MsgProp && t != raftpb::MsgReadIndex) m.set_term(term_);
+  }
+  if (async_storage_writes_ &&
+      (t == raftpb::MsgAppResp || t == raftpb::MsgVoteResp || t == raftpb::MsgPreVoteResp)) {
+    // These answers speak for state that must be durable first (entries, a
+    // vote): they go out once the append thread has written it.
+    msgs_after_append_.push_back(std::move(m));
+    return;
+  }
+  if (async_storage_writes_ && m.to() == id_) {
+    logger_->Panicf("message should not be self-addressed when sending %s", MessageTypeName(t));
   }
   msgs_.push_back(std::move(m));
 }
@@ -285,12 +297,25 @@ void Raft::BcastHeartbeatWithCtx(const std::string& ctx) {
   });
 }
 
-void Raft::Advance(const Ready& rd) {
+void Raft::Advance(const ReadySummary& rd) {
   // The applied index follows what the application processed; with commit
   // pagination that may be less than the new commit index.
-  if (uint64_t index = rd.AppliedCursor(); index > 0) {
-    raft_log_->AppliedTo(index);
-    if (prs_.config.auto_leave && index >= pending_conf_index_ && state_ == StateType::kLeader) {
+  AppliedTo(rd.applied_cursor, rd.committed_payload);
+  if (rd.last_entry_index != 0) raft_log_->StableTo(rd.last_entry_index, rd.last_entry_term);
+  if (rd.snapshot_index != 0) raft_log_->StableSnapTo(rd.snapshot_index);
+}
+
+void Raft::AppliedSnap(const raftpb::Snapshot& snapshot) {
+  const uint64_t index = snapshot.metadata().index();
+  raft_log_->StableSnapTo(index);
+  AppliedTo(index, 0);
+}
+
+void Raft::AppliedTo(uint64_t index, uint64_t payload) {
+  if (index > 0) {
+    const uint64_t applied = std::max(index, raft_log_->applied());
+    raft_log_->AppliedTo(applied);
+    if (prs_.config.auto_leave && applied >= pending_conf_index_ && state_ == StateType::kLeader) {
       // The joint configuration can be left now that it is applied.
       raftpb::Entry ent;
       ent.set_type(raftpb::EntryConfChangeV2);
@@ -304,13 +329,7 @@ void Raft::Advance(const Ready& rd) {
       }
     }
   }
-  ReduceUncommittedSize(rd.committed_entries);
-
-  if (!rd.entries.empty()) {
-    const raftpb::Entry& e = rd.entries.back();
-    raft_log_->StableTo(e.index(), e.term());
-  }
-  if (!IsEmptySnap(rd.snapshot)) raft_log_->StableSnapTo(rd.snapshot.metadata().index());
+  ReduceUncommittedSize(payload);
 }
 
 bool Raft::MaybeCommit() { return raft_log_->MaybeCommit(prs_.Committed(), term_); }
@@ -353,7 +372,17 @@ bool Raft::AppendEntry(std::vector<raftpb::Entry> entries) {
         id_);
     return false;
   }
-  li = raft_log_->Append(entries);
+  li = raft_log_->AppendMoved(std::move(entries));
+  if (async_storage_writes_) {
+    // The leader's own acknowledgement comes once the entries are durable:
+    // the append thread delivers this response after writing them.
+    raftpb::Message ack;
+    ack.set_to(id_);
+    ack.set_type(raftpb::MsgAppResp);
+    ack.set_index(li);
+    Send(std::move(ack));
+    return true;
+  }
   auto self = prs_.progress.find(id_);
   if (self != prs_.progress.end()) self->second.MaybeUpdate(li);
   // The caller broadcasts whatever the commit index.
@@ -477,7 +506,15 @@ void Raft::Campaign(CampaignType t) {
     vote_msg = raftpb::MsgVote;
     term = term_;
   }
-  if (Poll(id_, VoteRespMsgType(vote_msg), true).result == quorum::VoteResult::kVoteWon) {
+  if (async_storage_writes_) {
+    // Our own vote counts once it is durable: the append thread delivers
+    // this response after writing the HardState.
+    raftpb::Message self_vote;
+    self_vote.set_to(id_);
+    self_vote.set_term(term);
+    self_vote.set_type(VoteRespMsgType(vote_msg));
+    Send(std::move(self_vote));
+  } else if (Poll(id_, VoteRespMsgType(vote_msg), true).result == quorum::VoteResult::kVoteWon) {
     // A single-voter cluster: our own vote wins.
     if (t == CampaignType::kPreElection) {
       Campaign(CampaignType::kElection);
@@ -575,6 +612,16 @@ absl::Status Raft::Step(raftpb::Message m) {
       resp.set_type(raftpb::MsgPreVoteResp);
       resp.set_reject(true);
       Send(std::move(resp));
+    } else if (m.type() == raftpb::MsgStorageAppendResp) {
+      if (m.index() != 0) {
+        // The entries may have been replaced in the unstable log during a
+        // later term: they cannot be taken as stable.
+        logger_->Infof(
+            "%x [term: %d] ignored entry appends from a %s message with lower term [term: %d]", id_,
+            term_, MessageTypeName(m.type()), m.term());
+      }
+      // A snapshot is committed state, valid whatever the term.
+      if (m.has_snapshot() && !IsEmptySnap(m.snapshot())) AppliedSnap(m.snapshot());
     } else {
       logger_->Infof("%x [term: %d] ignored a %s message with lower term from %x [term: %d]", id_,
                      term_, MessageTypeName(m.type()), m.from(), m.term());
@@ -652,6 +699,19 @@ absl::Status Raft::Step(raftpb::Message m) {
       }
       break;
     }
+    case raftpb::MsgStorageAppendResp:
+      // The append thread wrote everything up to (index, logterm).
+      if (m.index() != 0) raft_log_->StableTo(m.index(), m.logterm());
+      if (m.has_snapshot() && !IsEmptySnap(m.snapshot())) AppliedSnap(m.snapshot());
+      break;
+    case raftpb::MsgStorageApplyResp:
+      // The apply thread applied these entries.
+      if (m.entries_size() > 0) {
+        uint64_t payload = 0;
+        for (const raftpb::Entry& e : m.entries()) payload += PayloadSize(e);
+        AppliedTo(m.entries(m.entries_size() - 1).index(), payload);
+      }
+      break;
     default:
       return step_(this, m);
   }
@@ -806,13 +866,14 @@ absl::Status Raft::StepLeader(Raft* r, raftpb::Message& m) {
             // answered.
             r->ReleasePendingReadIndexMessages();
             r->BcastAppend();
-          } else if (old_paused) {
+          } else if (old_paused && m.from() != r->id_) {
             // The follower may have missed the latest commit index.
             r->SendAppend(m.from());
           }
           // Flow control may allow more (size-limited) appends now; send as
-          // many as possible, but no empty ones.
-          while (r->MaybeSendAppend(m.from(), false)) {
+          // many as possible, but no empty ones. (With asynchronous writes
+          // the leader acknowledges its own appends: nothing to send then.)
+          while (m.from() != r->id_ && r->MaybeSendAppend(m.from(), false)) {
           }
           // A leader transfer waits for the transferee to catch up.
           if (m.from() == r->lead_transferee_ && pr->match == r->raft_log_->LastIndex()) {
@@ -1110,10 +1171,14 @@ bool Raft::Restore(const raftpb::Snapshot& s) {
   }
 
   // Defense in depth: a snapshot that does not contain us would leave us
-  // without a progress entry, which much of the code assumes exists.
+  // without a progress entry, which much of the code assumes exists. A voter
+  // being removed by a joint configuration is only in voters_outgoing (and
+  // learners_next implies voters_outgoing), as in etcd 3.5.
   const raftpb::ConfState& cs = s.metadata().conf_state();
-  bool found = std::find(cs.voters().begin(), cs.voters().end(), id_) != cs.voters().end() ||
-               std::find(cs.learners().begin(), cs.learners().end(), id_) != cs.learners().end();
+  auto contains = [this](const google::protobuf::RepeatedField<uint64_t>& ids) {
+    return std::find(ids.begin(), ids.end(), id_) != ids.end();
+  };
+  bool found = contains(cs.voters()) || contains(cs.learners()) || contains(cs.voters_outgoing());
   if (!found) {
     logger_->Warningf(
         "%x attempted to restore snapshot but it is not in the ConfState %s; should never happen",
@@ -1296,6 +1361,10 @@ void Raft::ReduceUncommittedSize(const std::vector<raftpb::Entry>& entries) {
   if (uncommitted_size_ == 0) return;
   uint64_t s = 0;
   for (const raftpb::Entry& e : entries) s += PayloadSize(e);
+  ReduceUncommittedSize(s);
+}
+
+void Raft::ReduceUncommittedSize(uint64_t s) {
   // The estimate may be low but never high: saturate at zero.
   uncommitted_size_ = s > uncommitted_size_ ? 0 : uncommitted_size_ - s;
 }

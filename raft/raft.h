@@ -111,6 +111,20 @@ struct Config {
   // proposal's data itself (e.g. a timestamp from its clock).
   bool disable_proposal_forwarding = false;
 
+  // Asynchronous storage writes (etcd-io/raft 3.6's AsyncStorageWrites).
+  // Instead of persisting and applying each Ready and calling Advance, the
+  // application receives that work as local messages in Ready::messages: a
+  // MsgStorageAppend to kLocalAppendThread (entries, HardState, snapshot to
+  // write) and a MsgStorageApply to kLocalApplyThread (committed entries to
+  // apply). Each thread handles its messages in order and, once the work is
+  // done, sends the messages in the message's `responses` to their
+  // recipients (steps those addressed to this node back into it). Other
+  // messages of a Ready may be sent at once. Advance must not be called.
+  // Answers that depend on durable state (appends, votes) travel as
+  // responses of the append message, and committed entries are handed out
+  // only once persisted locally. Several Readies may be out at once.
+  bool async_storage_writes = false;
+
   // Seed of the generator behind the randomized election timeout. The same
   // seed gives the same sequence of timeouts; 0 picks a random seed.
   // (Not in etcd, where the generator is process-wide.)
@@ -175,10 +189,18 @@ class Raft {
   // returns the resulting configuration. Aborts if the change is invalid.
   raftpb::ConfState ApplyConfChange(const raftpb::ConfChangeV2& cc);
 
+  // Records that entries up to `index` (with `payload` bytes of entry data
+  // not yet counted) were applied, and leaves a joint configuration that
+  // asked for it.
+  void AppliedTo(uint64_t index, uint64_t payload);
+  // The application wrote and applied `snapshot` (asynchronous writes).
+  void AppliedSnap(const raftpb::Snapshot& snapshot);
+
   // Updates the log after the application processed `rd` (RawNode::Advance):
   // applied index, stable entries and snapshot, uncommitted size, and the
   // automatic leave of a joint configuration.
-  void Advance(const Ready& rd);
+  void Advance(const Ready& rd) { Advance(ReadySummary::Of(rd)); }
+  void Advance(const ReadySummary& rd);
 
   // Restores the state machine from a snapshot sent by the leader; false if
   // it was ignored (obsolete, or this node is not in it).
@@ -246,6 +268,11 @@ class Raft {
   tracker::ProgressTracker& prs() { return prs_; }
   const tracker::ProgressTracker& prs() const { return prs_; }
   std::vector<raftpb::Message>& msgs() { return msgs_; }
+  // With asynchronous writes: messages to send once the current unstable
+  // state is durable (the responses of the next MsgStorageAppend).
+  std::vector<raftpb::Message>& msgs_after_append() { return msgs_after_append_; }
+  const std::vector<raftpb::Message>& msgs_after_append() const { return msgs_after_append_; }
+  bool async_storage_writes() const { return async_storage_writes_; }
   const std::vector<raftpb::Message>& msgs() const { return msgs_; }
   std::vector<ReadState>& read_states() { return read_states_; }
   const std::vector<ReadState>& read_states() const { return read_states_; }
@@ -308,6 +335,7 @@ class Raft {
 
   bool IncreaseUncommittedSize(const std::vector<raftpb::Entry>& entries);
   void ReduceUncommittedSize(const std::vector<raftpb::Entry>& entries);
+  void ReduceUncommittedSize(uint64_t payload);
 
   // A pseudo-random integer in [0, n).
   int RandomInt(int n);
@@ -331,6 +359,8 @@ class Raft {
 
   // Messages to send, collected by the owner.
   std::vector<raftpb::Message> msgs_;
+  std::vector<raftpb::Message> msgs_after_append_;
+  bool async_storage_writes_ = false;
 
   // The leader of the current term, or kNone.
   uint64_t lead_ = kNone;

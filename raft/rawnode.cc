@@ -1,9 +1,13 @@
 #include "raft/rawnode.h"
 
+#include <limits>
 #include <utility>
 
+#include "raft/confchange/confchange.h"
 #include "raft/confchange/raftpb_helpers.h"
+#include "raft/confchange/restore.h"
 #include "raft/errors.h"
+#include "raft/tracker/tracker.h"
 #include "raft/util.h"
 
 namespace etcd::raft {
@@ -16,6 +20,123 @@ raftpb::Message ConfChangeMessage(raftpb::EntryType type, std::string data) {
   e->set_type(type);
   e->set_data(std::move(data));
   return m;
+}
+
+// Whether `cs` is a configuration raft can restore from a snapshot (Restore
+// aborts on one it cannot).
+bool RestorableConfState(const raftpb::ConfState& cs) {
+  tracker::ProgressTracker prs(1);
+  absl::StatusOr<confchange::ChangeResult> r = confchange::Restore(confchange::Changer(prs, 0), cs);
+  if (!r.ok()) return false;
+  prs.config = std::move(r->config);
+  prs.progress = std::move(r->progress);
+  return confchange::Equivalent(cs, prs.ConfState()).ok();
+}
+
+// Why `m`, received from a peer, must not be stepped, or null if it may be.
+// Each rule refuses a message that no correct peer sends and that would make
+// the state machine abort (as etcd panics) or corrupt its log; see
+// RawNode::Step. Reads the state only; logs nothing.
+const char* InvalidPeerMessage(const Raft& r, const raftpb::Message& m) {
+  const RaftLog& log = r.raft_log();
+  const raftpb::MessageType t = m.type();
+  // Proposals and read requests are forwarded without a term; everything
+  // else a peer sends carries the sender's term (a term-0 message would be
+  // taken as local and could move this node's term back).
+  if (t == raftpb::MsgProp || t == raftpb::MsgReadIndex) {
+    if (m.term() != 0) return "a forwarded request carries a term";
+  } else if (m.term() == 0) {
+    return "a message from a peer carries no term";
+  }
+  // Campaigns add one to the term: keep far from overflow (no cluster holds
+  // 2^63 elections).
+  if (m.term() > (uint64_t{1} << 63)) return "a term no election reaches";
+  // A stale message is ignored, or answered with our term.
+  if (m.term() != 0 && m.term() < r.term()) return nullptr;
+  // Whether the message reaches a follower's (or candidate's) handlers.
+  const bool as_follower = r.state() != StateType::kLeader || m.term() > r.term();
+  switch (t) {
+    case raftpb::MsgProp:
+      if (m.entries_size() == 0) return "an empty proposal";
+      for (const raftpb::Entry& e : m.entries()) {
+        if (e.type() == raftpb::EntryConfChange) {
+          raftpb::ConfChange cc;
+          if (!cc.ParseFromString(e.data())) return "a proposed ConfChange does not parse";
+        } else if (e.type() == raftpb::EntryConfChangeV2) {
+          raftpb::ConfChangeV2 cc;
+          if (!cc.ParseFromString(e.data())) return "a proposed ConfChangeV2 does not parse";
+        }
+      }
+      return nullptr;
+    case raftpb::MsgReadIndex:
+      return m.entries_size() == 1 ? nullptr : "a read request without exactly one entry";
+    case raftpb::MsgTransferLeader:
+      // A follower would forward it to its leader with the term still set.
+      if (r.state() == StateType::kFollower && r.lead() != kNone && m.term() == r.term()) {
+        return "a leader transfer request sent to a follower";
+      }
+      return nullptr;
+    case raftpb::MsgApp: {
+      if (!as_follower) return nullptr;
+      const uint64_t n = static_cast<uint64_t>(m.entries_size());
+      if (m.index() > std::numeric_limits<uint64_t>::max() - n) return "entry indexes overflow";
+      for (uint64_t k = 0; k < n; ++k) {
+        const raftpb::Entry& e = m.entries(static_cast<int>(k));
+        if (e.index() != m.index() + 1 + k) return "entries do not follow the message's index";
+        // Past the last index the log reports term 0: such an entry would
+        // look present, and the next one would be appended after a gap.
+        if (e.term() == 0) return "an entry without a term";
+      }
+      // (Below the commit index raft only answers; above it, entries start
+      // past the commit index, so none that is committed is overwritten.)
+      if (m.index() < log.committed() || !log.MatchTerm(m.index(), m.logterm())) return nullptr;
+      // Entries past the end have no term: only a zero log term "matches".
+      if (m.index() > log.LastIndex()) return "an append after an entry this node does not have";
+      return nullptr;
+    }
+    case raftpb::MsgHeartbeat:
+      if (as_follower && m.commit() > log.LastIndex()) {
+        return "a heartbeat committing entries this node does not have";
+      }
+      return nullptr;
+    case raftpb::MsgSnap: {
+      const raftpb::SnapshotMetadata& md = m.snapshot().metadata();
+      if (!as_follower || md.index() <= log.committed()) return nullptr;
+      if (md.term() == 0) return "a snapshot without a term";
+      if (!RestorableConfState(md.conf_state())) return "a snapshot with an invalid ConfState";
+      return nullptr;
+    }
+    case raftpb::MsgAppResp:
+      // A follower acknowledges only entries this leader sent it.
+      if (!as_follower && !m.reject() && m.index() > log.LastIndex()) {
+        return "an acknowledgement of entries this leader does not have";
+      }
+      return nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+// Why `m`, from a local storage thread, must not be stepped, or null if it
+// may be: only the answers of asynchronous writes, about work raft handed
+// out.
+const char* InvalidStorageResponse(const Raft& r, const raftpb::Message& m) {
+  if (!r.async_storage_writes()) return "asynchronous storage writes are off";
+  const RaftLog& log = r.raft_log();
+  switch (m.type()) {
+    case raftpb::MsgStorageAppendResp:
+      if (m.from() != kLocalAppendThread) return "not from the append thread";
+      if (m.snapshot().metadata().index() > log.committed()) return "a snapshot never handed out";
+      return nullptr;
+    case raftpb::MsgStorageApplyResp:
+      if (m.from() != kLocalApplyThread) return "not from the apply thread";
+      if (m.entries_size() > 0 && m.entries(m.entries_size() - 1).index() > log.applying()) {
+        return "entries never handed out for applying";
+      }
+      return nullptr;
+    default:
+      return "not a storage response";
+  }
 }
 
 }  // namespace
@@ -105,16 +226,122 @@ raftpb::ConfState RawNode::ApplyConfChange(const raftpb::ConfChangeV2& cc) {
   return raft_->ApplyConfChange(cc);
 }
 
+absl::Status RawNode::CheckConfChange(const raftpb::ConfChangeV2& cc) const {
+  confchange::Changer changer(raft_->prs(), raft_->raft_log().LastIndex());
+  absl::StatusOr<confchange::ChangeResult> result;
+  bool auto_leave = false;
+  if (confchange::LeaveJoint(cc)) {
+    result = changer.LeaveJoint();
+  } else if (confchange::EnterJoint(cc, &auto_leave)) {
+    result = changer.EnterJoint(auto_leave, cc.changes());
+  } else {
+    result = changer.Simple(cc.changes());
+  }
+  return result.status();
+}
+
 absl::Status RawNode::Step(raftpb::Message m) {
-  // Local messages must not come from the network.
-  if (IsLocalMsg(m.type())) return ErrStepLocalMsg();
-  if (raft_->prs().progress.count(m.from()) > 0 || !IsResponseMsg(m.type())) {
+  // The local storage threads of asynchronous writes answer with local
+  // messages (and only they may send them).
+  if (IsLocalMsgTarget(m.from())) {
+    if (const char* why = InvalidStorageResponse(*raft_, m)) {
+      raft_->logger()->Warningf("%x rejected %s from a storage thread: %s", raft_->id(),
+                                MessageTypeName(m.type()), why);
+      return ErrStepLocalMsg();
+    }
     return raft_->Step(std::move(m));
   }
-  return ErrStepPeerNotFound();
+  // Local messages must not come from the network.
+  if (IsLocalMsg(m.type())) return ErrStepLocalMsg();
+  if (raft_->prs().progress.count(m.from()) == 0 && IsResponseMsg(m.type())) {
+    return ErrStepPeerNotFound();
+  }
+  if (const char* why = InvalidPeerMessage(*raft_, m)) {
+    raft_->logger()->Warningf("%x rejected %s from %x [term: %d]: %s", raft_->id(),
+                              MessageTypeName(m.type()), m.from(), m.term(), why);
+    return ErrStepInvalidMsg();
+  }
+  return raft_->Step(std::move(m));
+}
+
+Ready RawNode::GetReadyAsync() {
+  Raft& r = *raft_;
+  RaftLog& log = r.raft_log();
+  Ready rd;
+  absl::Span<const raftpb::Entry> unstable = log.NextUnstableEnts();
+  rd.entries.assign(unstable.begin(), unstable.end());
+  rd.committed_entries = log.NextCommittedEnts(/*allow_unstable=*/false);
+  rd.messages = r.ReadMessages();
+  SoftState soft = r.GetSoftState();
+  if (soft != prev_soft_state_) {
+    rd.soft_state = soft;
+    prev_soft_state_ = soft;
+  }
+  raftpb::HardState hard = r.GetHardState();
+  if (!IsHardStateEqual(hard, prev_hard_state_)) rd.hard_state = hard;
+  if (const raftpb::Snapshot* snap = log.NextUnstableSnapshot()) rd.snapshot = *snap;
+  if (!r.read_states().empty()) rd.read_states.swap(r.read_states());
+  rd.must_sync = MustSync(hard, prev_hard_state_, rd.entries.size());
+
+  // The work for the append thread: write the entries, HardState and
+  // snapshot, then deliver the answers that waited for them and tell raft
+  // what is stable now.
+  std::vector<raftpb::Message>& after_append = r.msgs_after_append();
+  if (!rd.entries.empty() || !IsEmptyHardState(rd.hard_state) || !IsEmptySnap(rd.snapshot) ||
+      !after_append.empty()) {
+    raftpb::Message& m = rd.messages.emplace_back();
+    m.set_type(raftpb::MsgStorageAppend);
+    m.set_to(kLocalAppendThread);
+    m.set_from(r.id());
+    m.mutable_entries()->Add(rd.entries.begin(), rd.entries.end());
+    if (!IsEmptyHardState(rd.hard_state)) {
+      m.set_term(rd.hard_state.term());
+      m.set_vote(rd.hard_state.vote());
+      m.set_commit(rd.hard_state.commit());
+    }
+    if (!IsEmptySnap(rd.snapshot)) *m.mutable_snapshot() = rd.snapshot;
+    for (raftpb::Message& resp : after_append) *m.add_responses() = std::move(resp);
+    after_append.clear();
+    if (log.HasNextOrInProgressUnstableEnts() || !IsEmptySnap(rd.snapshot)) {
+      raftpb::Message* stable = m.add_responses();
+      stable->set_type(raftpb::MsgStorageAppendResp);
+      stable->set_to(r.id());
+      stable->set_from(kLocalAppendThread);
+      // Ignored if the term changed meanwhile: the entries may have been
+      // replaced in the unstable log by then.
+      stable->set_term(r.term());
+      if (log.HasNextOrInProgressUnstableEnts()) {
+        // The whole unstable log, not just these entries: an earlier
+        // response may have been ignored after a term change.
+        stable->set_index(log.LastIndex());
+        stable->set_logterm(log.LastTerm());
+      }
+      if (!IsEmptySnap(rd.snapshot)) *stable->mutable_snapshot() = rd.snapshot;
+    }
+  }
+  // The work for the apply thread.
+  if (!rd.committed_entries.empty()) {
+    raftpb::Message& m = rd.messages.emplace_back();
+    m.set_type(raftpb::MsgStorageApply);
+    m.set_to(kLocalApplyThread);
+    m.set_from(r.id());
+    m.mutable_entries()->Add(rd.committed_entries.begin(), rd.committed_entries.end());
+    raftpb::Message* applied = m.add_responses();
+    applied->set_type(raftpb::MsgStorageApplyResp);
+    applied->set_to(r.id());
+    applied->set_from(kLocalApplyThread);
+    *applied->mutable_entries() = m.entries();
+  }
+
+  // Everything in this Ready is now being written or applied.
+  if (!IsEmptyHardState(rd.hard_state)) prev_hard_state_ = rd.hard_state;
+  log.AcceptUnstable();
+  if (!rd.committed_entries.empty()) log.AcceptApplying(rd.committed_entries.back().index());
+  return rd;
 }
 
 Ready RawNode::GetReady() {
+  if (raft_->async_storage_writes()) return GetReadyAsync();
   Raft& r = *raft_;
   Ready rd;
   rd.entries = r.raft_log().UnstableEntries();
@@ -140,6 +367,12 @@ bool RawNode::HasReady() const {
   if (r.GetSoftState() != prev_soft_state_) return true;
   raftpb::HardState hard = r.GetHardState();
   if (!IsEmptyHardState(hard) && !IsHardStateEqual(hard, prev_hard_state_)) return true;
+  if (r.async_storage_writes()) {
+    const RaftLog& log = r.raft_log();
+    return log.NextUnstableSnapshot() != nullptr || !r.msgs().empty() ||
+           !r.msgs_after_append().empty() || log.HasNextUnstableEnts() ||
+           log.HasNextCommittedEnts(/*allow_unstable=*/false) || !r.read_states().empty();
+  }
   const std::optional<raftpb::Snapshot>& snap = r.raft_log().unstable().snapshot();
   if (snap.has_value() && !IsEmptySnap(*snap)) return true;
   if (!r.msgs().empty() || !r.raft_log().UnstableEntries().empty() || r.raft_log().HasNextEnts()) {
@@ -148,7 +381,10 @@ bool RawNode::HasReady() const {
   return !r.read_states().empty();
 }
 
-void RawNode::Advance(const Ready& rd) {
+void RawNode::Advance(const ReadySummary& rd) {
+  if (raft_->async_storage_writes()) {
+    raft_->logger()->Panicf("Advance must not be called when using AsyncStorageWrites");
+  }
   if (!IsEmptyHardState(rd.hard_state)) prev_hard_state_ = rd.hard_state;
   raft_->Advance(rd);
 }

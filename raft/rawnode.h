@@ -104,25 +104,67 @@ class RawNode {
   absl::Status ProposeConfChange(const raftpb::ConfChangeV2& cc);
 
   // Applies a committed conf change to the configuration and returns it.
-  // Call it for every conf-change entry in Ready::committed_entries (to
-  // reject one, zero its node ID but still call it).
+  // Call it for every conf-change entry in Ready::committed_entries that the
+  // application accepts. To reject one, do not apply it (etcd's convention,
+  // applying it with node ID 0, is a no-op only outside a joint
+  // configuration). Aborts if the change is invalid for the current
+  // configuration (as etcd panics): validate changes that may come from
+  // untrusted proposers first (CheckConfChange).
   raftpb::ConfState ApplyConfChange(const raftpb::ConfChange& cc);
   raftpb::ConfState ApplyConfChange(const raftpb::ConfChangeV2& cc);
+
+  // OK if ApplyConfChange would accept `cc` now, else the reason it would
+  // abort (e.g. "removed all voters"). Changes nothing.
+  absl::Status CheckConfChange(const raftpb::ConfChangeV2& cc) const;
 
   // Feeds a message received from a peer. ErrStepLocalMsg for message types
   // only raft generates, ErrStepPeerNotFound for a response from a node not
   // in the configuration.
+  //
+  // A hostile or corrupted peer cannot make this abort: ErrStepInvalidMsg
+  // refuses (and changes nothing for) a message that no correct peer sends
+  // and that would break an invariant of this node, where etcd panics or
+  // silently corrupts its log:
+  //   - a term on MsgProp or MsgReadIndex, no term on any other type, or a
+  //     term above 2^63 (campaigns would overflow it; no cluster gets there);
+  //   - a MsgProp without entries, or with a conf change that does not parse;
+  //   - a MsgReadIndex without exactly one entry;
+  //   - a MsgTransferLeader with this node's term sent to a follower that
+  //     knows a leader (it would be forwarded with the term set);
+  //   - a MsgApp whose entries are not numbered index+1, index+2, ... or
+  //     have term 0, or that matches at an index past this node's last one
+  //     (log term 0);
+  //   - a MsgHeartbeat committing past this node's last index (correct
+  //     leaders never do; etcd panics, suspecting a lost log);
+  //   - a MsgSnap, newer than the commit index, with term 0 or with a
+  //     ConfState that cannot be restored;
+  //   - a MsgAppResp acknowledging an index past this leader's last one.
+  // Stale messages (lower term) are never refused: raft ignores them or
+  // answers with its term. The reason is logged as a warning. The core
+  // (Raft::Step, which local calls such as Propose use) still aborts on
+  // broken internal invariants, e.g. a storage that lost entries.
+  //
+  // The application must still check committed conf changes before applying
+  // them: ApplyConfChange aborts on a change the configuration cannot take
+  // (e.g. one removing the last voter), and a peer may propose one.
   absl::Status Step(raftpb::Message m);
 
   // What is ready to be persisted, sent and applied (etcd's Ready()). The
   // caller must process it and call Advance before the next GetReady.
+  // With Config::async_storage_writes the storage work comes as local
+  // messages in Ready::messages instead (see Config), Advance is not called,
+  // and any number of Readies may be out at once.
   Ready GetReady();
 
   // Whether GetReady would return anything.
   bool HasReady() const;
 
-  // Tells the node that `rd` (from the latest GetReady) was processed.
-  void Advance(const Ready& rd);
+  // Tells the node that `rd` (from the latest GetReady) was processed. Not
+  // with asynchronous storage writes (aborts).
+  void Advance(const Ready& rd) { Advance(ReadySummary::Of(rd)); }
+  // The same, from the summary of the Ready (for callers that gave the Ready
+  // away, like Node).
+  void Advance(const ReadySummary& rd);
 
   // Status including a copy of the progress on a leader (allocates).
   Status GetStatus() const;
@@ -149,6 +191,8 @@ class RawNode {
 
  private:
   explicit RawNode(std::unique_ptr<Raft> raft);
+
+  Ready GetReadyAsync();
 
   std::unique_ptr<Raft> raft_;
   SoftState prev_soft_state_;

@@ -29,6 +29,20 @@ uint64_t Ready::AppliedCursor() const {
   return snapshot.metadata().index();
 }
 
+ReadySummary ReadySummary::Of(const Ready& rd) {
+  ReadySummary s;
+  s.applied_cursor = rd.AppliedCursor();
+  // PayloadSize (util.h) is the data size; ready.h does not depend on util.h.
+  for (const raftpb::Entry& e : rd.committed_entries) s.committed_payload += e.data().size();
+  if (!rd.entries.empty()) {
+    s.last_entry_index = rd.entries.back().index();
+    s.last_entry_term = rd.entries.back().term();
+  }
+  s.snapshot_index = rd.snapshot.metadata().index();
+  s.hard_state = rd.hard_state;
+  return s;
+}
+
 bool IsHardStateEqual(const raftpb::HardState& a, const raftpb::HardState& b) {
   return a.term() == b.term() && a.vote() == b.vote() && a.commit() == b.commit();
 }

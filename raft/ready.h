@@ -103,6 +103,25 @@ struct Ready {
   uint64_t AppliedCursor() const;
 };
 
+// The parts of a Ready that Advance needs, for callers that hand the Ready
+// itself to someone else (the thread-safe Node gives it to the application
+// and advances the RawNode later with this).
+struct ReadySummary {
+  // Ready::AppliedCursor().
+  uint64_t applied_cursor = 0;
+  // The payload bytes (PayloadSize) of Ready::committed_entries.
+  uint64_t committed_payload = 0;
+  // Index and term of the last of Ready::entries; 0 when there are none.
+  uint64_t last_entry_index = 0;
+  uint64_t last_entry_term = 0;
+  // The index of Ready::snapshot; 0 when there is none.
+  uint64_t snapshot_index = 0;
+  // Ready::hard_state.
+  raftpb::HardState hard_state;
+
+  static ReadySummary Of(const Ready& rd);
+};
+
 // Whether `state` is all zero.
 bool IsEmptyHardState(const raftpb::HardState& state);
 bool IsHardStateEqual(const raftpb::HardState& a, const raftpb::HardState& b);

@@ -107,14 +107,11 @@ absl::Status MemoryStorage::Compact(uint64_t compact_index) {
     DefaultLogger()->Panicf("compact %d is out of bound lastindex(%d)", compact_index,
                             LastIndexLocked());
   }
-  uint64_t i = compact_index - offset;
-  std::vector<raftpb::Entry> ents;
-  ents.reserve(ents_.size() - i);
-  raftpb::Entry& dummy = ents.emplace_back();
-  dummy.set_index(ents_[i].index());
-  dummy.set_term(ents_[i].term());
-  for (size_t k = i + 1; k < ents_.size(); ++k) ents.push_back(std::move(ents_[k]));
-  ents_ = std::move(ents);
+  // Entry compact_index becomes the dummy entry, without its payload.
+  ents_.erase(ents_.begin(), ents_.begin() + (compact_index - offset));
+  raftpb::Entry& dummy = ents_.front();
+  dummy.clear_data();
+  dummy.clear_type();
   return absl::OkStatus();
 }
 

@@ -14,6 +14,7 @@
 #define ETCD_RAFT_STORAGE_H_
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -118,7 +119,8 @@ class MemoryStorage : public Storage {
   raftpb::Snapshot snapshot_ ABSL_GUARDED_BY(mu_);
   // ents_[0] is a dummy entry holding the index and term of the last
   // compacted (or snapshotted) entry; real entries follow it. Never empty.
-  std::vector<raftpb::Entry> ents_ ABSL_GUARDED_BY(mu_);
+  // A deque: growing it never moves the entries already held.
+  std::deque<raftpb::Entry> ents_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace etcd::raft

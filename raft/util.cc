@@ -62,13 +62,16 @@ std::string EntryTypeName(raftpb::EntryType type) {
 
 bool IsLocalMsg(raftpb::MessageType type) {
   return type == raftpb::MsgHup || type == raftpb::MsgBeat || type == raftpb::MsgUnreachable ||
-         type == raftpb::MsgSnapStatus || type == raftpb::MsgCheckQuorum;
+         type == raftpb::MsgSnapStatus || type == raftpb::MsgCheckQuorum ||
+         type == raftpb::MsgStorageAppend || type == raftpb::MsgStorageAppendResp ||
+         type == raftpb::MsgStorageApply || type == raftpb::MsgStorageApplyResp;
 }
 
 bool IsResponseMsg(raftpb::MessageType type) {
   return type == raftpb::MsgAppResp || type == raftpb::MsgVoteResp ||
          type == raftpb::MsgHeartbeatResp || type == raftpb::MsgUnreachable ||
-         type == raftpb::MsgPreVoteResp;
+         type == raftpb::MsgPreVoteResp || type == raftpb::MsgStorageAppendResp ||
+         type == raftpb::MsgStorageApplyResp;
 }
 
 raftpb::MessageType VoteRespMsgType(raftpb::MessageType type) {
@@ -243,11 +246,23 @@ std::string DescribeEntries(absl::Span<const raftpb::Entry> entries,
   return out;
 }
 
-std::string DescribeMessage(const raftpb::Message& m, const EntryFormatter& formatter) {
-  std::string out = absl::StrFormat("%x->%x %s Term:%d Log:%d/%d", m.from(), m.to(),
+namespace {
+
+// A node ID in a message description; the local storage threads by name.
+std::string DescribeTarget(uint64_t id) {
+  if (id == kLocalAppendThread) return "AppendThread";
+  if (id == kLocalApplyThread) return "ApplyThread";
+  return absl::StrFormat("%x", id);
+}
+
+std::string DescribeMessageIndented(const std::string& indent, const raftpb::Message& m,
+                                    const EntryFormatter& formatter) {
+  std::string out = absl::StrFormat("%s%s->%s %s Term:%d Log:%d/%d", indent,
+                                    DescribeTarget(m.from()), DescribeTarget(m.to()),
                                     MessageTypeName(m.type()), m.term(), m.logterm(), m.index());
   if (m.reject()) absl::StrAppend(&out, " Rejected (Hint: ", m.rejecthint(), ")");
   if (m.commit() != 0) absl::StrAppend(&out, " Commit:", m.commit());
+  if (m.vote() != 0) absl::StrAppend(&out, " Vote:", m.vote());
   if (m.entries_size() > 0) {
     out += " Entries:[";
     for (int i = 0; i < m.entries_size(); ++i) {
@@ -259,7 +274,21 @@ std::string DescribeMessage(const raftpb::Message& m, const EntryFormatter& form
   if (!IsEmptySnap(m.snapshot())) {
     absl::StrAppend(&out, " Snapshot: ", DescribeSnapshot(m.snapshot()));
   }
+  if (m.responses_size() > 0) {
+    // One response per line, indented (etcd-io/raft 3.6's format).
+    out += " Responses:[";
+    for (const raftpb::Message& r : m.responses()) {
+      absl::StrAppend(&out, "\n", DescribeMessageIndented(indent + "  ", r, formatter));
+    }
+    absl::StrAppend(&out, "\n", indent, "]");
+  }
   return out;
+}
+
+}  // namespace
+
+std::string DescribeMessage(const raftpb::Message& m, const EntryFormatter& formatter) {
+  return DescribeMessageIndented("", m, formatter);
 }
 
 std::string DescribeReady(const Ready& rd, const EntryFormatter& formatter) {

@@ -30,6 +30,15 @@ namespace etcd::raft {
 // "No limit" for the size limits of Config.
 inline constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
 
+// The local "threads" that MsgStorageAppend and MsgStorageApply go to with
+// asynchronous storage writes (etcd-io/raft's LocalAppendThread and
+// LocalApplyThread), and whether an ID is one of them.
+inline constexpr uint64_t kLocalAppendThread = std::numeric_limits<uint64_t>::max();
+inline constexpr uint64_t kLocalApplyThread = std::numeric_limits<uint64_t>::max() - 1;
+inline bool IsLocalMsgTarget(uint64_t id) {
+  return id == kLocalAppendThread || id == kLocalApplyThread;
+}
+
 // Message types that raft generates for itself and never sends to peers.
 bool IsLocalMsg(raftpb::MessageType type);
 // Message types that answer a request (and so need a known sender).
