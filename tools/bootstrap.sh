@@ -26,6 +26,7 @@ PACKAGES=(
   libgtest-dev
   libgmock-dev
   libbenchmark-dev
+  libyaml-cpp-dev
   # The live reference: etcd 3.4's server, client and sources (protos, test data).
   etcd-server
   etcd-client
