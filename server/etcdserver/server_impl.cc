@@ -1,0 +1,914 @@
+#include "server/etcdserver/server_impl.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "api/etcdserverpb/etcdserver.pb.h"
+#include "api/rpctypes/rpctypes.h"
+#include "lease/errors.h"
+#include "mvcc/errors.h"
+#include "pkg/fileutil/fileutil.h"
+#include "pkg/fileutil/purge.h"
+#include "raft/errors.h"
+#include "raft/ready.h"
+#include "raft/util.h"
+#include "server/etcdserver/membership.h"
+#include "server/etcdserver/request_util.h"
+#include "server/etcdserver/transport.h"
+
+namespace etcd::etcdserver {
+
+using mvcc::backend::Bucket;
+
+namespace {
+
+std::string BigEndian(uint64_t v) {
+  std::string b(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    b[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return b;
+}
+
+absl::Status Rpc(const rpctypes::EtcdError& e) { return rpctypes::ToStatus(e); }
+
+}  // namespace
+
+absl::Status ToRpcStatus(const absl::Status& s) {
+  if (s.ok()) return s;
+  if (mvcc::IsCompacted(s)) return Rpc(rpctypes::kErrCompacted);
+  if (mvcc::IsFutureRev(s)) return Rpc(rpctypes::kErrFutureRev);
+  if (lease::IsLeaseNotFound(s)) return Rpc(rpctypes::kErrLeaseNotFound);
+  if (lease::IsLeaseExists(s)) return Rpc(rpctypes::kErrLeaseExist);
+  if (lease::IsLeaseTTLTooLarge(s)) return Rpc(rpctypes::kErrLeaseTTLTooLarge);
+  if (lease::IsNotPrimary(s)) return Rpc(rpctypes::kErrNotLeader);
+  return s;
+}
+
+// --- Adapters between the store and the lessor -------------------------------
+
+class ServerImpl::LeaseAttacherAdapter : public mvcc::LeaseAttacher {
+ public:
+  explicit LeaseAttacherAdapter(lease::Lessor* lessor) : lessor_(lessor) {}
+  int64_t GetLease(absl::string_view key) override { return lessor_->GetLease(key); }
+  absl::Status Attach(int64_t id, absl::string_view key) override {
+    std::string k(key);
+    absl::Status s = lessor_->Attach(id, absl::MakeConstSpan(&k, 1));
+    // A key whose lease is gone (revoked in a later entry being replayed)
+    // keeps its lease ID; the revocation that follows deletes it.
+    return lease::IsLeaseNotFound(s) ? absl::OkStatus() : s;
+  }
+  absl::Status Detach(int64_t id, absl::string_view key) override {
+    std::string k(key);
+    absl::Status s = lessor_->Detach(id, absl::MakeConstSpan(&k, 1));
+    return lease::IsLeaseNotFound(s) ? absl::OkStatus() : s;
+  }
+
+ private:
+  lease::Lessor* const lessor_;
+};
+
+class ServerImpl::RangeDeleterAdapter : public lease::RangeDeleter {
+ public:
+  explicit RangeDeleterAdapter(mvcc::KV* kv) : kv_(kv) {}
+  std::unique_ptr<lease::TxnDelete> NewTxn() override {
+    class Txn : public lease::TxnDelete {
+     public:
+      explicit Txn(std::unique_ptr<mvcc::TxnWrite> t) : t_(std::move(t)) {}
+      void DeleteRange(absl::string_view key, absl::string_view end) override {
+        t_->DeleteRange(key, end);
+      }
+      void End() override { t_->End(); }
+
+     private:
+      std::unique_ptr<mvcc::TxnWrite> t_;
+    };
+    return std::make_unique<Txn>(kv_->Write());
+  }
+
+ private:
+  mvcc::KV* const kv_;
+};
+
+// --- Start and stop ---------------------------------------------------------------
+
+ServerImpl::ServerImpl(const ServerOptions& options) : options_(options) {
+  logger_ = options.logger != nullptr ? options.logger : &log::Default();
+  if (options_.request_timeout <= absl::ZeroDuration()) {
+    options_.request_timeout =
+        absl::Seconds(5) + 2 * options_.heartbeat_interval * options_.election_ticks;
+  }
+}
+
+ServerImpl::~ServerImpl() { Stop(); }
+
+absl::Status ServerImpl::Init() {
+  if (options_.data_dir.empty()) return absl::InvalidArgumentError("etcdserver: empty data dir");
+  if (options_.force_new_cluster) {
+    return absl::UnimplementedError("etcdserver: --force-new-cluster is not supported yet");
+  }
+  if (options_.heartbeat_interval <= absl::ZeroDuration() || options_.election_ticks <= 1) {
+    return absl::InvalidArgumentError("etcdserver: bad heartbeat interval or election ticks");
+  }
+  member_dir_ = options_.data_dir + "/member";
+  snap_dir_ = member_dir_ + "/snap";
+  wal_dir_ = options_.wal_dir.empty() ? member_dir_ + "/wal" : options_.wal_dir;
+  quota_bytes_ = options_.quota_backend_bytes == 0 ? int64_t{2} * 1024 * 1024 * 1024
+                                                   : options_.quota_backend_bytes;
+
+  const bool have_wal = wal::Exist(wal_dir_);
+  if (absl::Status s = fileutil::CreateDirAll(snap_dir_, 0700); !s.ok()) return s;
+  snapshotter_ = std::make_unique<snap::Snapshotter>(snap_dir_);
+
+  raftpb::Snapshot snapshot;
+  if (have_wal) {
+    absl::StatusOr<std::vector<walpb::Snapshot>> walsnaps = wal::ValidSnapshotEntries(wal_dir_);
+    if (!walsnaps.ok()) return walsnaps.status();
+    absl::StatusOr<raftpb::Snapshot> s = snapshotter_->LoadNewestAvailable(*walsnaps);
+    if (s.ok()) {
+      snapshot = *std::move(s);
+    } else if (!snap::IsNoSnapshot(s.status())) {
+      return s.status();
+    }
+  }
+
+  mvcc::backend::BackendOptions bo;
+  bo.path = snap_dir_ + "/db";
+  if (options_.backend_batch_interval > absl::ZeroDuration()) {
+    bo.batch_interval = options_.backend_batch_interval;
+  }
+  if (options_.backend_batch_limit > 0) bo.batch_limit = options_.backend_batch_limit;
+  bo.unsafe_no_fsync = options_.unsafe_no_fsync;
+  absl::StatusOr<std::unique_ptr<mvcc::backend::Backend>> be = mvcc::backend::Backend::Open(bo);
+  if (!be.ok()) return be.status();
+  backend_ = *std::move(be);
+
+  lease::LessorOptions lo;
+  lo.min_lease_ttl = options_.min_lease_ttl;
+  if (lo.min_lease_ttl <= 0) {
+    double election_s =
+        absl::ToDoubleSeconds(options_.heartbeat_interval * options_.election_ticks);
+    lo.min_lease_ttl = static_cast<int64_t>(std::ceil(1.5 * election_s));
+  }
+  lo.clock = options_.lease_clock;
+  absl::StatusOr<std::unique_ptr<lease::Lessor>> lessor = lease::Lessor::Open(backend_.get(), lo);
+  if (!lessor.ok()) return lessor.status();
+  lessor_ = *std::move(lessor);
+  attacher_ = std::make_unique<LeaseAttacherAdapter>(lessor_.get());
+
+  mvcc::StoreOptions so;
+  so.compaction_batch_limit = static_cast<int>(options_.compaction_batch_limit);
+  so.compaction_sleep_interval = options_.compaction_sleep_interval;
+  so.lessor = attacher_.get();
+  absl::StatusOr<std::unique_ptr<mvcc::Store>> store = mvcc::Store::Open(backend_.get(), so);
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+  kv_ = store_.get();
+  deleter_ = std::make_unique<RangeDeleterAdapter>(kv_);
+  lessor_->SetRangeDeleter(deleter_.get());
+
+  auth::TokenProviderOptions to;
+  to.simple_token_ttl = options_.auth_token_ttl;
+  to.index_waiter = [this](uint64_t index, absl::Time deadline) {
+    wait::Future<uint64_t> f = applied_wait_.Wait(index);
+    return f.WaitUntil(deadline) != nullptr;
+  };
+  to.logger = logger_;
+  absl::StatusOr<std::unique_ptr<auth::TokenProvider>> tokens =
+      options_.auth_token.empty() ? absl::StatusOr<std::unique_ptr<auth::TokenProvider>>(
+                                        auth::NewNopTokenProvider())
+                                  : auth::NewTokenProvider(options_.auth_token, to);
+  if (!tokens.ok()) return tokens.status();
+  auth::AuthStoreOptions ao;
+  ao.bcrypt_cost = options_.bcrypt_cost;
+  ao.logger = logger_;
+  ao.consistent_index_saver = [this](mvcc::backend::BatchTx* tx) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    tx->UnsafePut(Bucket::kMeta, mvcc::kConsistentIndexKey, BigEndian(store_->ConsistentIndex()));
+  };
+  absl::StatusOr<std::unique_ptr<auth::AuthStore>> as =
+      auth::AuthStore::Open(backend_.get(), *std::move(tokens), ao);
+  if (!as.ok()) return as.status();
+  auth_ = *std::move(as);
+  start_consistent_index_ = store_->ConsistentIndex();
+  if (absl::Status s = LoadMembersAndAlarms(); !s.ok()) return s;
+
+  raft::Config rc;
+  rc.election_tick = options_.election_ticks;
+  rc.heartbeat_tick = 1;
+  rc.storage = &storage_;
+  rc.max_size_per_msg = 1024 * 1024;
+  rc.max_inflight_msgs = 512;
+  rc.max_uncommitted_entries_size = uint64_t{1} << 30;
+  rc.check_quorum = true;
+  rc.pre_vote = options_.pre_vote;
+
+  wal::Options wo;
+  wo.unsafe_no_fsync = options_.unsafe_no_fsync;
+  if (have_wal) {
+    walpb::Snapshot at;
+    at.set_index(snapshot.metadata().index());
+    at.set_term(snapshot.metadata().term());
+    absl::StatusOr<wal::ReadResult> read;
+    for (int attempt = 0;; ++attempt) {
+      absl::StatusOr<std::unique_ptr<wal::WAL>> w = wal::WAL::Open(wal_dir_, at, wo);
+      if (!w.ok()) return w.status();
+      wal_ = *std::move(w);
+      read = wal_->ReadAll();
+      if (read.ok() || attempt > 0 || !wal::IsUnexpectedEOF(read.status())) break;
+      logger_->Warn("repairing the WAL after a torn write", {{"dir", wal_dir_}});
+      wal_.reset();
+      if (absl::Status s = wal::Repair(wal_dir_, wo); !s.ok()) return s;
+    }
+    if (!read.ok()) return read.status();
+    etcdserverpb::Metadata md;
+    if (!md.ParseFromString(read->metadata)) {
+      return absl::DataLossError(absl::StrCat("etcdserver: cannot decode WAL metadata in ", wal_dir_));
+    }
+    id_ = md.nodeid();
+    cluster_id_ = md.clusterid();
+    if (!raft::IsEmptySnap(snapshot)) {
+      if (absl::Status s = storage_.ApplySnapshot(snapshot); !s.ok()) return s;
+      snapshot_index_ = snapshot.metadata().index();
+      conf_state_ = snapshot.metadata().conf_state();
+    }
+    if (absl::Status s = storage_.SetHardState(read->state); !s.ok()) return s;
+    if (absl::Status s = storage_.Append(read->entries); !s.ok()) return s;
+    if (start_consistent_index_ < snapshot_index_) {
+      return absl::DataLossError(absl::StrFormat(
+          "etcdserver: backend %s/db has consistent index %d below the snapshot index %d",
+          snap_dir_, start_consistent_index_, snapshot_index_));
+    }
+    rc.id = id_;
+    rc.applied = snapshot_index_;
+    absl::StatusOr<std::unique_ptr<raft::RawNode>> node = raft::RawNode::New(rc);
+    if (!node.ok()) return node.status();
+    node_ = *std::move(node);
+    term_ = read->state.term();
+    committed_index_ = read->state.commit();
+    logger_->Info("restarting local member",
+                  {{"local-member-id", absl::StrFormat("%x", id_)},
+                   {"cluster-id", absl::StrFormat("%x", cluster_id_)},
+                   {"commit-index", read->state.commit()},
+                   {"snapshot-index", snapshot_index_}});
+  } else {
+    if (options_.initial_cluster_state != "new") {
+      return absl::UnimplementedError(
+          "etcdserver: joining an existing cluster (--initial-cluster-state=existing) is not "
+          "supported yet");
+    }
+    absl::StatusOr<std::vector<etcdserverpb::Member>> members =
+        InitialMembers(options_.initial_cluster, options_.initial_cluster_token);
+    if (!members.ok()) return members.status();
+    std::vector<uint64_t> ids;
+    const etcdserverpb::Member* self = nullptr;
+    for (const etcdserverpb::Member& m : *members) {
+      ids.push_back(m.id());
+      if (m.name() == options_.name) self = &m;
+    }
+    if (self == nullptr) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "couldn't find local name %q in the initial cluster configuration", options_.name));
+    }
+    std::vector<std::string> advertised = options_.advertise_peer_urls;
+    std::sort(advertised.begin(), advertised.end());
+    std::vector<std::string> listed(self->peerurls().begin(), self->peerurls().end());
+    std::sort(listed.begin(), listed.end());
+    if (advertised != listed) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--initial-cluster has %s but missing from --initial-advertise-peer-urls=%s",
+          absl::StrJoin(listed, ","), absl::StrJoin(advertised, ",")));
+    }
+    id_ = self->id();
+    cluster_id_ = ComputeClusterId(ids);
+    etcdserverpb::Metadata md;
+    md.set_nodeid(id_);
+    md.set_clusterid(cluster_id_);
+    size_t slash = wal_dir_.rfind('/');
+    if (slash != std::string::npos && slash > 0) {
+      if (absl::Status s = fileutil::CreateDirAll(wal_dir_.substr(0, slash), 0700); !s.ok()) {
+        return s;
+      }
+    }
+    absl::StatusOr<std::unique_ptr<wal::WAL>> w =
+        wal::WAL::Create(wal_dir_, md.SerializeAsString(), wo);
+    if (!w.ok()) return w.status();
+    wal_ = *std::move(w);
+    rc.id = id_;
+    absl::StatusOr<std::unique_ptr<raft::RawNode>> node = raft::RawNode::New(rc);
+    if (!node.ok()) return node.status();
+    node_ = *std::move(node);
+    std::vector<raft::Peer> peers;
+    for (etcdserverpb::Member m : *members) {
+      if (m.id() == id_) {
+        for (const std::string& u : options_.advertise_client_urls) m.add_clienturls(u);
+      }
+      peers.push_back({m.id(), MemberToJson(m)});
+    }
+    if (absl::Status s = node_->Bootstrap(peers); !s.ok()) return s;
+    for (uint64_t id : ids) conf_state_.add_voters(id);
+    logger_->Info("starting local member",
+                  {{"local-member-id", absl::StrFormat("%x", id_)},
+                   {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
+  }
+
+  reqid_ = std::make_unique<idutil::Generator>(id_, absl::Now());
+  applied_index_ = snapshot_index_;
+  applied_wait_.Trigger(snapshot_index_);
+
+  lessor_->SetExpiredHandler([this](std::vector<lease::Lease> expired) {
+    for (const lease::Lease& l : expired) {
+      etcdserverpb::InternalRaftRequest r;
+      r.mutable_lease_revoke()->set_id(l.id);
+      ProposeAsync(std::move(r));
+    }
+  });
+  if (options_.enable_lease_checkpoint) {
+    lessor_->SetCheckpointer([this](std::vector<lease::LeaseCheckpoint> cps) {
+      etcdserverpb::InternalRaftRequest r;
+      for (const lease::LeaseCheckpoint& cp : cps) {
+        etcdserverpb::LeaseCheckpoint* c = r.mutable_lease_checkpoint()->add_checkpoints();
+        c->set_id(cp.id);
+        c->set_remaining_ttl(cp.remaining_ttl);
+      }
+      ProposeAsync(std::move(r));
+    });
+  }
+  lessor_->Start();
+
+  apply_thread_ = std::thread([this] { ApplyLoop(); });
+  raft_thread_ = std::thread([this] { RaftLoop(); });
+  if (options_.auto_compaction_period > absl::ZeroDuration() ||
+      options_.auto_compaction_revisions > 0) {
+    compactor_thread_ = std::thread([this] { CompactorLoop(); });
+  }
+  return absl::OkStatus();
+}
+
+void ServerImpl::Stop() {
+  {
+    absl::MutexLock l(&stop_mu_);
+    if (stop_done_) return;
+    stop_done_ = true;
+  }
+  stopped_ = true;
+  if (lessor_ != nullptr) lessor_->Stop();
+  {
+    absl::MutexLock l(&compactor_mu_);
+    compactor_stop_ = true;
+  }
+  if (compactor_thread_.joinable()) compactor_thread_.join();
+  {
+    absl::MutexLock l(&mu_);
+    stopping_ = true;
+  }
+  if (raft_thread_.joinable()) raft_thread_.join();
+  {
+    absl::MutexLock l(&apply_mu_);
+    apply_stopping_ = true;
+  }
+  if (apply_thread_.joinable()) apply_thread_.join();
+  {
+    absl::MutexLock l(&mu_);
+    if (read_batch_ != nullptr) read_batch_->done.Set(Rpc(rpctypes::kErrStopped));
+    read_batch_.reset();
+  }
+  for (auto& [ctx, r] : inflight_reads_) r.batch->done.Set(Rpc(rpctypes::kErrStopped));
+  inflight_reads_.clear();
+  if (store_ != nullptr) {
+    store_->Commit();
+    (void)store_->Close();
+  }
+  auth_.reset();
+  if (lessor_ != nullptr) lessor_->SetRangeDeleter(nullptr);
+  store_.reset();
+  kv_ = nullptr;
+  lessor_.reset();
+  if (backend_ != nullptr) (void)backend_->Close();
+  if (wal_ != nullptr) (void)wal_->Close();
+}
+
+// --- Proposals and reads ----------------------------------------------------------
+
+void ServerImpl::Wake() {
+  absl::MutexLock l(&mu_);
+  wake_ = true;
+}
+
+absl::Time ServerImpl::Deadline(const RequestContext& ctx) const {
+  if (ctx.deadline == absl::InfiniteFuture()) return absl::Now() + options_.request_timeout;
+  return ctx.deadline;
+}
+
+absl::Status ServerImpl::CheckRunning(const RequestContext& ctx) const {
+  if (stopped_) return Rpc(rpctypes::kErrStopped);
+  if (ctx.require_leader && lead_ == 0) return Rpc(rpctypes::kErrNoLeader);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApplyResult> ServerImpl::Propose(etcdserverpb::InternalRaftRequest request,
+                                                const RequestContext& ctx) {
+  if (absl::Status s = CheckRunning(ctx); !s.ok()) return s;
+  if (!request.has_authenticate() && auth_->IsAuthEnabled()) {
+    absl::StatusOr<auth::AuthInfo> who = AuthInfoFrom(ctx);
+    if (!who.ok()) return who.status();
+    request.mutable_header()->set_username(who->username);
+    request.mutable_header()->set_auth_revision(who->revision);
+  }
+  const uint64_t id = reqid_->Next();
+  request.mutable_header()->set_id(id);
+  std::string data = request.SerializeAsString();
+  if (data.size() > options_.max_request_bytes) return Rpc(rpctypes::kErrRequestTooLarge);
+  absl::StatusOr<wait::Future<ApplyResult>> future = waiters_.Register(id);
+  if (!future.ok()) return future.status();
+  const absl::Time deadline = Deadline(ctx);
+  {
+    absl::MutexLock l(&mu_);
+    proposals_.push_back({std::move(data), deadline});
+    wake_ = true;
+  }
+  ++proposals_pending_;
+  for (;;) {
+    absl::Time now = absl::Now();
+    const ApplyResult* r = future->WaitUntil(std::min(deadline, now + absl::Milliseconds(100)));
+    if (r != nullptr) {
+      --proposals_pending_;
+      return *r;
+    }
+    if (stopped_ || absl::Now() >= deadline) {
+      waiters_.Cancel(id);
+      --proposals_pending_;
+      ++proposals_failed_;
+      if (stopped_) return Rpc(rpctypes::kErrStopped);
+      return Rpc(lead_ == 0 ? rpctypes::kErrTimeoutDueToLeaderFail : rpctypes::kErrTimeout);
+    }
+  }
+}
+
+void ServerImpl::ProposeAsync(etcdserverpb::InternalRaftRequest request) {
+  if (stopped_) return;
+  request.mutable_header()->set_id(reqid_->Next());
+  if (auth_->IsAuthEnabled()) {
+    request.mutable_header()->set_username(auth::kRootUser);
+    request.mutable_header()->set_auth_revision(auth_->Revision());
+  }
+  absl::MutexLock l(&mu_);
+  proposals_.push_back({request.SerializeAsString(), absl::Now() + options_.request_timeout});
+  wake_ = true;
+}
+
+absl::Status ServerImpl::LinearizableReadNotify(const RequestContext& ctx) {
+  if (absl::Status s = CheckRunning(ctx); !s.ok()) return s;
+  std::shared_ptr<ReadBatch> batch;
+  {
+    absl::MutexLock l(&mu_);
+    if (read_batch_ == nullptr) read_batch_ = std::make_shared<ReadBatch>();
+    batch = read_batch_;
+    wake_ = true;
+  }
+  wait::Future<absl::Status> f = batch->done.future();
+  const absl::Time deadline = Deadline(ctx);
+  for (;;) {
+    const absl::Status* s = f.WaitUntil(std::min(deadline, absl::Now() + absl::Milliseconds(100)));
+    if (s != nullptr) return *s;
+    if (stopped_) return Rpc(rpctypes::kErrStopped);
+    if (absl::Now() >= deadline) return Rpc(rpctypes::kErrTimeout);
+  }
+}
+
+absl::StatusOr<auth::AuthInfo> ServerImpl::AuthInfoFrom(const RequestContext& ctx) {
+  if (!auth_->IsAuthEnabled()) return auth::AuthInfo{};
+  if (!ctx.token.empty()) return auth_->AuthInfoFromToken(ctx.token, Deadline(ctx));
+  if (!ctx.tls_common_name.empty()) return auth_->AuthInfoFromCommonName(ctx.tls_common_name);
+  return auth::AuthInfo{};
+}
+
+etcdserverpb::ResponseHeader ServerImpl::Header() const {
+  etcdserverpb::ResponseHeader h;
+  h.set_cluster_id(cluster_id_);
+  h.set_member_id(id_);
+  h.set_raft_term(term_);
+  if (store_ != nullptr) h.set_revision(store_->CurrentRev());
+  return h;
+}
+
+absl::Status ServerImpl::CheckQuota(int64_t cost) {
+  if (quota_bytes_ <= 0) return absl::OkStatus();
+  if (nospace_) return Rpc(rpctypes::kErrNoSpace);
+  if (backend_->Size() + cost <= quota_bytes_) return absl::OkStatus();
+  if (!nospace_raising_.exchange(true)) {
+    logger_->Warn("database space exceeded", {{"quota-size-bytes", quota_bytes_},
+                                              {"current-db-size-bytes", backend_->Size()}});
+    etcdserverpb::InternalRaftRequest r;
+    r.mutable_alarm()->set_action(etcdserverpb::AlarmRequest::ACTIVATE);
+    r.mutable_alarm()->set_memberid(id_);
+    r.mutable_alarm()->set_alarm(etcdserverpb::NOSPACE);
+    ProposeAsync(std::move(r));
+  }
+  return Rpc(rpctypes::kErrNoSpace);
+}
+
+bool ServerImpl::NoSpaceAlarmed() const { return nospace_; }
+
+std::vector<etcdserverpb::AlarmMember> ServerImpl::Alarms() const {
+  absl::MutexLock l(&state_mu_);
+  return alarms_;
+}
+
+std::vector<etcdserverpb::Member> ServerImpl::Members() const {
+  absl::MutexLock l(&state_mu_);
+  std::vector<etcdserverpb::Member> out;
+  for (const auto& [id, m] : members_) out.push_back(m);
+  return out;
+}
+
+absl::Status ServerImpl::LoadMembersAndAlarms() {
+  std::unique_ptr<mvcc::backend::ReadTx> tx = backend_->ConcurrentReadTx();
+  absl::MutexLock l(&state_mu_);
+  absl::Status s = tx->UnsafeForEach(Bucket::kMembers, [&](absl::string_view k, absl::string_view v) {
+    absl::StatusOr<etcdserverpb::Member> m = MemberFromJson(v);
+    if (!m.ok()) return m.status();
+    members_[m->id()] = *m;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  s = tx->UnsafeForEach(Bucket::kAlarm, [&](absl::string_view k, absl::string_view v) {
+    etcdserverpb::AlarmMember a;
+    if (!a.ParseFromArray(k.data(), static_cast<int>(k.size()))) {
+      return absl::DataLossError("etcdserver: cannot decode an alarm in the alarm bucket");
+    }
+    alarms_.push_back(a);
+    if (a.alarm() == etcdserverpb::NOSPACE) nospace_ = true;
+    return absl::OkStatus();
+  });
+  return s;
+}
+
+// --- The raft thread -------------------------------------------------------------
+
+void ServerImpl::RaftLoop() {
+  absl::Time next_tick = absl::Now() + options_.heartbeat_interval;
+  std::deque<PendingProposal> pending;
+  std::shared_ptr<ReadBatch> pending_read;
+  bool campaigned = false;
+  const absl::Duration election = options_.heartbeat_interval * options_.election_ticks;
+  for (;;) {
+    std::vector<raftpb::Message> inbound;
+    uint64_t transfer = 0;
+    {
+      absl::MutexLock l(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
+      mu_.AwaitWithDeadline(absl::Condition(&ready), next_tick);
+      if (stopping_) {
+        if (pending_read != nullptr) pending_read->done.Set(Rpc(rpctypes::kErrStopped));
+        return;
+      }
+      wake_ = false;
+      while (!proposals_.empty()) {
+        pending.push_back(std::move(proposals_.front()));
+        proposals_.pop_front();
+      }
+      inbound.swap(inbound_);
+      if (read_batch_ != nullptr && pending_read == nullptr) pending_read = std::move(read_batch_);
+      read_batch_.reset();
+      transfer = transfer_to_;
+      transfer_to_ = 0;
+    }
+    absl::Time now = absl::Now();
+    if (now >= next_tick) {
+      node_->Tick();
+      next_tick += options_.heartbeat_interval;
+      if (next_tick < now) next_tick = now + options_.heartbeat_interval;
+    }
+    for (raftpb::Message& m : inbound) (void)node_->Step(std::move(m));
+    if (transfer != 0) node_->TransferLeader(transfer);
+
+    const bool has_leader = lead_ != 0;
+    if (has_leader) {
+      while (!pending.empty()) {
+        PendingProposal& p = pending.front();
+        if (p.deadline > now) {
+          absl::Status s = node_->Propose(std::move(p.data));
+          if (!s.ok()) ++proposals_failed_;
+        }
+        pending.pop_front();
+      }
+      if (pending_read != nullptr) {
+        std::string ctx = BigEndian(++read_seq_);
+        node_->ReadIndex(ctx);
+        inflight_reads_[ctx] = {std::move(pending_read), now};
+        pending_read.reset();
+      }
+      for (auto& [ctx, r] : inflight_reads_) {
+        if (now - r.sent > election) {  // lost (leader change): ask again
+          node_->ReadIndex(ctx);
+          r.sent = now;
+        }
+      }
+    } else {
+      while (!pending.empty() && pending.front().deadline <= now) pending.pop_front();
+    }
+
+    while (node_->HasReady()) HandleReady(node_->GetReady());
+
+    if (!campaigned) {
+      campaigned = true;
+      bool alone;
+      {
+        absl::MutexLock l(&state_mu_);
+        alone = members_.size() <= 1;
+      }
+      if (alone && conf_state_.voters_size() == 1 && conf_state_.voters(0) == id_ &&
+          options_.initial_election_tick_advance) {
+        (void)node_->Campaign();
+        while (node_->HasReady()) HandleReady(node_->GetReady());
+      }
+    }
+    if (!pending.empty() || pending_read != nullptr) {
+      // Retry once a leader is known (woken by a tick at the latest).
+    }
+  }
+}
+
+void ServerImpl::HandleReady(raft::Ready rd) {
+  const raft::ReadySummary summary = raft::ReadySummary::Of(rd);
+  if (rd.soft_state.has_value()) {
+    const uint64_t new_lead = rd.soft_state->lead;
+    const bool now_leader = rd.soft_state->raft_state == raft::StateType::kLeader;
+    const bool was_leader = is_leader_;
+    if (new_lead != lead_.load()) {
+      if (new_lead != 0) ++leader_changes_;
+      lead_ = new_lead;
+      std::vector<std::function<void(uint64_t)>> callbacks;
+      {
+        absl::MutexLock l(&mu_);
+        for (auto& [h, fn] : leader_callbacks_) callbacks.push_back(fn);
+      }
+      for (auto& fn : callbacks) fn(new_lead);
+    }
+    is_leader_ = now_leader;
+    if (now_leader && !was_leader) {
+      lessor_->Promote(options_.heartbeat_interval * options_.election_ticks);
+    } else if (!now_leader && was_leader) {
+      lessor_->Demote();
+    }
+  }
+  if (!raft::IsEmptyHardState(rd.hard_state)) {
+    term_ = rd.hard_state.term();
+    committed_index_ = rd.hard_state.commit();
+  }
+  for (const raft::ReadState& rs : rd.read_states) {
+    auto it = inflight_reads_.find(rs.request_ctx);
+    if (it == inflight_reads_.end()) continue;
+    std::shared_ptr<ReadBatch> batch = std::move(it->second.batch);
+    inflight_reads_.erase(it);
+    applied_wait_.Wait(rs.index, [batch](uint64_t) { batch->done.Set(absl::OkStatus()); });
+  }
+  const bool leader = is_leader_;
+  if (leader && !rd.messages.empty() && options_.transport != nullptr) {
+    options_.transport->Send(rd.messages);
+  }
+  if (!raft::IsEmptySnap(rd.snapshot)) {
+    if (absl::Status s = snapshotter_->SaveSnap(rd.snapshot); !s.ok()) {
+      logger_->Fatal("failed to save snapshot", {{"error", s}});
+    }
+  }
+  if (absl::Status s = wal_->Save(rd.hard_state, rd.entries); !s.ok()) {
+    logger_->Fatal("failed to save raft hard state and entries", {{"error", s}});
+  }
+  if (!raft::IsEmptySnap(rd.snapshot)) {
+    walpb::Snapshot ws;
+    ws.set_index(rd.snapshot.metadata().index());
+    ws.set_term(rd.snapshot.metadata().term());
+    *ws.mutable_conf_state() = rd.snapshot.metadata().conf_state();
+    if (absl::Status s = wal_->SaveSnapshot(ws); !s.ok()) {
+      logger_->Fatal("failed to save snapshot record", {{"error", s}});
+    }
+    (void)storage_.ApplySnapshot(rd.snapshot);
+    // Installing a leader's snapshot (replacing the backend) is the cluster
+    // issue's; a single member never receives one.
+    logger_->Error("received a raft snapshot; installing snapshots is not supported yet");
+  }
+  if (!rd.entries.empty()) (void)storage_.Append(rd.entries);
+  if (!raft::IsEmptyHardState(rd.hard_state)) (void)storage_.SetHardState(rd.hard_state);
+  if (!leader && !rd.messages.empty() && options_.transport != nullptr) {
+    options_.transport->Send(rd.messages);
+  }
+  if (!rd.committed_entries.empty()) {
+    ApplyTask task;
+    for (const raftpb::Entry& e : rd.committed_entries) {
+      if (e.type() == raftpb::EntryConfChange) {
+        raftpb::ConfChange cc;
+        if (cc.ParseFromString(e.data())) task.conf_states[e.index()] = node_->ApplyConfChange(cc);
+      } else if (e.type() == raftpb::EntryConfChangeV2) {
+        raftpb::ConfChangeV2 cc;
+        if (cc.ParseFromString(e.data())) task.conf_states[e.index()] = node_->ApplyConfChange(cc);
+      } else {
+        ++proposals_committed_;
+      }
+    }
+    task.entries = std::move(rd.committed_entries);
+    absl::MutexLock l(&apply_mu_);
+    apply_queue_.push_back(std::move(task));
+  }
+  node_->Advance(summary);
+}
+
+// --- The apply thread ------------------------------------------------------------
+
+void ServerImpl::ApplyLoop() {
+  for (;;) {
+    ApplyTask task;
+    {
+      absl::MutexLock l(&apply_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_) {
+        return !apply_queue_.empty() || apply_stopping_;
+      };
+      apply_mu_.Await(absl::Condition(&ready));
+      if (apply_queue_.empty()) return;
+      task = std::move(apply_queue_.front());
+      apply_queue_.pop_front();
+    }
+    for (const raftpb::Entry& e : task.entries) ApplyEntry(e, task);
+    MaybeSnapshot();
+  }
+}
+
+void ServerImpl::SaveConsistentIndex(uint64_t index) {
+  store_->SetConsistentIndex(index);
+  mvcc::backend::BatchTx* tx = backend_->batch_tx();
+  tx->Lock();
+  tx->UnsafePut(Bucket::kMeta, mvcc::kConsistentIndexKey, BigEndian(index));
+  tx->Unlock();
+}
+
+void ServerImpl::ApplyEntry(const raftpb::Entry& e, const ApplyTask& task) {
+  if (e.index() <= applied_index_) return;
+  const bool fresh = e.index() > start_consistent_index_;
+  if (e.type() == raftpb::EntryNormal) {
+    if (fresh && !e.data().empty()) {
+      etcdserverpb::InternalRaftRequest r;
+      if (!r.ParseFromString(e.data())) {
+        logger_->Error("cannot decode a raft entry; skipped", {{"index", e.index()}});
+      } else {
+        store_->SetConsistentIndex(e.index());
+        ApplyResult result = ApplyRequest(r, e.index());
+        SaveConsistentIndex(e.index());
+        ++proposals_applied_;
+        waiters_.Trigger(r.header().id(), std::move(result));
+      }
+    } else if (fresh) {
+      SaveConsistentIndex(e.index());
+    }
+  } else {
+    auto it = task.conf_states.find(e.index());
+    ApplyConfChange(e, it == task.conf_states.end() ? nullptr : &it->second);
+    if (fresh) SaveConsistentIndex(e.index());
+  }
+  applied_index_ = e.index();
+  applied_wait_.Trigger(e.index());
+}
+
+void ServerImpl::ApplyConfChange(const raftpb::Entry& e, const raftpb::ConfState* cs) {
+  if (cs != nullptr) conf_state_ = *cs;
+  if (e.type() != raftpb::EntryConfChange) return;  // V2 changes carry no member
+  raftpb::ConfChange cc;
+  if (!cc.ParseFromString(e.data())) return;
+  mvcc::backend::BatchTx* tx = backend_->batch_tx();
+  switch (cc.type()) {
+    case raftpb::ConfChangeAddNode:
+    case raftpb::ConfChangeAddLearnerNode:
+    case raftpb::ConfChangeUpdateNode: {
+      absl::StatusOr<etcdserverpb::Member> m = MemberFromJson(cc.context());
+      if (!m.ok()) {
+        logger_->Error("cannot decode the member of a conf change", {{"error", m.status()}});
+        return;
+      }
+      {
+        absl::MutexLock l(&state_mu_);
+        auto it = members_.find(m->id());
+        if (it != members_.end() && cc.type() != raftpb::ConfChangeUpdateNode) return;
+        members_[m->id()] = *m;
+      }
+      tx->Lock();
+      tx->UnsafePut(Bucket::kMembers, MemberKey(m->id()), MemberToJson(*m));
+      tx->Unlock();
+      break;
+    }
+    case raftpb::ConfChangeRemoveNode: {
+      {
+        absl::MutexLock l(&state_mu_);
+        members_.erase(cc.node_id());
+      }
+      tx->Lock();
+      tx->UnsafeDelete(Bucket::kMembers, MemberKey(cc.node_id()));
+      tx->UnsafePut(Bucket::kMembersRemoved, MemberKey(cc.node_id()), "removed");
+      tx->Unlock();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void ServerImpl::MaybeSnapshot() {
+  const uint64_t applied = applied_index_;
+  if (applied - snapshot_index_ <= options_.snapshot_count) return;
+  if (absl::Status s = TakeSnapshot(applied); !s.ok()) {
+    logger_->Fatal("failed to create a snapshot", {{"error", s}});
+  }
+}
+
+absl::Status ServerImpl::TakeSnapshot(uint64_t index) {
+  // The backend must hold everything up to `index` before raft forgets it.
+  store_->Commit();
+  backend_->ForceCommit();
+  std::string data = "[";
+  for (const etcdserverpb::Member& m : Members()) {
+    if (data.size() > 1) data += ",";
+    data += MemberToJson(m);
+  }
+  data += "]";
+  absl::StatusOr<raftpb::Snapshot> snap = storage_.CreateSnapshot(index, &conf_state_, data);
+  if (!snap.ok()) {
+    if (raft::IsSnapOutOfDate(snap.status())) return absl::OkStatus();
+    return snap.status();
+  }
+  if (absl::Status s = snapshotter_->SaveSnap(*snap); !s.ok()) return s;
+  walpb::Snapshot ws;
+  ws.set_index(snap->metadata().index());
+  ws.set_term(snap->metadata().term());
+  *ws.mutable_conf_state() = snap->metadata().conf_state();
+  if (absl::Status s = wal_->SaveSnapshot(ws); !s.ok()) return s;
+  if (absl::Status s = wal_->ReleaseLockTo(index); !s.ok()) return s;
+  snapshot_index_ = index;
+  ++snapshots_saved_;
+  logger_->Info("saved snapshot", {{"snapshot-index", index}});
+  uint64_t compact_index = index > options_.snapshot_catchup_entries
+                               ? index - options_.snapshot_catchup_entries
+                               : 1;
+  absl::StatusOr<uint64_t> first = storage_.FirstIndex();
+  if (first.ok() && compact_index > *first) {
+    absl::Status s = storage_.Compact(compact_index);
+    if (!s.ok() && !raft::IsCompacted(s)) return s;
+  }
+  if (options_.max_snapshots > 0) {
+    absl::StatusOr<std::vector<std::string>> purged = snapshotter_->Purge(options_.max_snapshots);
+    if (!purged.ok()) logger_->Warn("failed to purge snapshots", {{"error", purged.status()}});
+  }
+  if (options_.max_wals > 0) {
+    absl::StatusOr<std::vector<std::string>> purged =
+        fileutil::PurgeOnce(wal_dir_, ".wal", options_.max_wals);
+    if (!purged.ok()) logger_->Warn("failed to purge WAL files", {{"error", purged.status()}});
+  }
+  return absl::OkStatus();
+}
+
+// --- Auto compaction ---------------------------------------------------------------
+
+void ServerImpl::CompactorLoop() {
+  const bool periodic = options_.auto_compaction_mode != "revision";
+  const absl::Duration interval =
+      periodic ? std::max(absl::Milliseconds(100),
+                          std::min(options_.auto_compaction_period, absl::Hours(1)) / 10)
+               : absl::Minutes(5);
+  std::deque<std::pair<absl::Time, int64_t>> samples;
+  int64_t last_compacted = 0;
+  for (;;) {
+    {
+      absl::MutexLock l(&compactor_mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(compactor_mu_) { return compactor_stop_; };
+      if (compactor_mu_.AwaitWithTimeout(absl::Condition(&stop), interval)) return;
+    }
+    if (!is_leader_) {
+      samples.clear();
+      continue;
+    }
+    const int64_t rev = store_->CurrentRev();
+    int64_t target = 0;
+    if (periodic) {
+      const absl::Time now = absl::Now();
+      samples.emplace_back(now, rev);
+      while (!samples.empty() && now - samples.front().first >= options_.auto_compaction_period) {
+        target = samples.front().second;
+        samples.pop_front();
+      }
+    } else {
+      target = rev - options_.auto_compaction_revisions;
+    }
+    if (target <= 0 || target <= last_compacted || target <= store_->CompactRev()) continue;
+    etcdserverpb::InternalRaftRequest r;
+    r.mutable_compaction()->set_revision(target);
+    RequestContext ctx;
+    absl::StatusOr<ApplyResult> res = Propose(std::move(r), ctx);
+    if (res.ok() && res->status.ok()) {
+      last_compacted = target;
+      logger_->Info("completed auto compaction", {{"revision", target}});
+    }
+  }
+}
+
+}  // namespace etcd::etcdserver

@@ -1,0 +1,216 @@
+// Internals of EtcdServer (etcdserver.h); not part of the API.
+//
+// Threads:
+//   * callers (gRPC handlers): validate, authorize, propose, wait;
+//   * the raft thread: owns node_ (RawNode); ticks, proposes, persists each
+//     Ready to the WAL (one fsync), sends, hands committed entries to the
+//     apply thread, applies conf changes to raft, answers ReadIndex;
+//   * the apply thread: applies entries in order to the stores, triggers
+//     waiters, takes snapshots;
+//   * the lessor's loop (expired leases are proposed for revocation).
+// Lock order: mu_ (raft inputs) and apply_mu_ are leaves; no lock is held
+// across a WAL fsync, a backend commit or a wait.
+
+#ifndef ETCD_SERVER_ETCDSERVER_SERVER_IMPL_H_
+#define ETCD_SERVER_ETCDSERVER_SERVER_IMPL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "api/etcdserverpb/raft_internal.pb.h"
+#include "api/etcdserverpb/rpc.pb.h"
+#include "auth/store.h"
+#include "lease/lessor.h"
+#include "mvcc/backend/backend.h"
+#include "mvcc/kvstore.h"
+#include "pkg/idutil/id.h"
+#include "pkg/log/log.h"
+#include "pkg/wait/future.h"
+#include "pkg/wait/wait.h"
+#include "pkg/wait/wait_time.h"
+#include "raft/rawnode.h"
+#include "raft/storage.h"
+#include "server/etcdserver/etcdserver.h"
+#include "snap/snapshotter.h"
+#include "wal/wal.h"
+
+namespace etcd::etcdserver {
+
+// What applying one InternalRaftRequest produced.
+struct ApplyResult {
+  absl::Status status;
+  std::shared_ptr<google::protobuf::Message> response;
+  // Set by a compaction: done when the backend is compacted.
+  std::shared_ptr<mvcc::CompactionFuture> compaction;
+};
+
+class ServerImpl {
+ public:
+  explicit ServerImpl(const ServerOptions& options);
+  ~ServerImpl();
+
+  absl::Status Init();
+  void Stop();
+
+  // --- Request plumbing -----------------------------------------------------
+  // Proposes `request` and waits for its result until the deadline.
+  absl::StatusOr<ApplyResult> Propose(etcdserverpb::InternalRaftRequest request,
+                                      const RequestContext& ctx);
+  // Fire and forget (lease revocations and checkpoints from the leader).
+  void ProposeAsync(etcdserverpb::InternalRaftRequest request);
+  // Waits until a ReadIndex round has been applied (linearizable read).
+  absl::Status LinearizableReadNotify(const RequestContext& ctx);
+  absl::StatusOr<auth::AuthInfo> AuthInfoFrom(const RequestContext& ctx);
+  absl::Time Deadline(const RequestContext& ctx) const;
+  absl::Status CheckRunning(const RequestContext& ctx) const;
+
+  etcdserverpb::ResponseHeader Header() const;
+  void FillHeader(etcdserverpb::ResponseHeader* header) const { *header = Header(); }
+
+  // Reads served locally.
+  absl::StatusOr<etcdserverpb::RangeResponse> RangeLocal(const etcdserverpb::RangeRequest& r,
+                                                         const auth::AuthInfo* who);
+  absl::StatusOr<etcdserverpb::TxnResponse> TxnLocal(const etcdserverpb::TxnRequest& r,
+                                                     const auth::AuthInfo* who);
+
+  // Quota: whether a write of about `cost` bytes fits; raises NOSPACE if not.
+  absl::Status CheckQuota(int64_t cost);
+  bool NoSpaceAlarmed() const;
+
+  std::vector<etcdserverpb::AlarmMember> Alarms() const;
+  std::vector<etcdserverpb::Member> Members() const;
+
+  // --- State (read by many threads) ---------------------------------------
+  ServerOptions options_;
+  log::Logger* logger_ = nullptr;
+  std::string member_dir_, snap_dir_, wal_dir_;
+  uint64_t id_ = 0;
+  uint64_t cluster_id_ = 0;
+  int64_t quota_bytes_ = 0;  // <= 0: none
+
+  std::atomic<uint64_t> lead_{0};
+  std::atomic<bool> is_leader_{false};
+  std::atomic<uint64_t> term_{0};
+  std::atomic<uint64_t> committed_index_{0};
+  std::atomic<uint64_t> applied_index_{0};
+  std::atomic<uint64_t> leader_changes_{0};
+  std::atomic<uint64_t> proposals_committed_{0};
+  std::atomic<uint64_t> proposals_applied_{0};
+  std::atomic<int64_t> proposals_pending_{0};
+  std::atomic<uint64_t> proposals_failed_{0};
+  std::atomic<uint64_t> snapshots_saved_{0};
+  std::atomic<bool> stopped_{false};
+
+  // Stores. Created in Init, destroyed in Stop (in reverse order).
+  std::unique_ptr<mvcc::backend::Backend> backend_;
+  std::unique_ptr<lease::Lessor> lessor_;
+  std::unique_ptr<mvcc::Store> store_;
+  mvcc::KV* kv_ = nullptr;
+  std::unique_ptr<auth::AuthStore> auth_;
+  std::unique_ptr<wal::WAL> wal_;
+  std::unique_ptr<snap::Snapshotter> snapshotter_;
+  raft::MemoryStorage storage_;
+  std::unique_ptr<idutil::Generator> reqid_;
+  wait::Wait<ApplyResult> waiters_;
+  wait::WaitTime applied_wait_;
+  class LeaseAttacherAdapter;
+  class RangeDeleterAdapter;
+  std::unique_ptr<LeaseAttacherAdapter> attacher_;
+  std::unique_ptr<RangeDeleterAdapter> deleter_;
+
+  // --- Raft thread inputs (mu_) ---------------------------------------------
+  struct PendingProposal {
+    std::string data;
+    absl::Time deadline;
+  };
+  struct ReadBatch {
+    wait::Promise<absl::Status> done;
+  };
+  mutable absl::Mutex mu_;
+  std::deque<PendingProposal> proposals_ ABSL_GUARDED_BY(mu_);
+  std::vector<raftpb::Message> inbound_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<ReadBatch> read_batch_ ABSL_GUARDED_BY(mu_);
+  uint64_t transfer_to_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<int, std::function<void(uint64_t)>> leader_callbacks_ ABSL_GUARDED_BY(mu_);
+  int next_callback_ ABSL_GUARDED_BY(mu_) = 1;
+  void Wake() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Raft thread only.
+  std::unique_ptr<raft::RawNode> node_;
+  struct InflightRead {
+    std::shared_ptr<ReadBatch> batch;
+    absl::Time sent;
+  };
+  std::map<std::string, InflightRead> inflight_reads_;
+  uint64_t read_seq_ = 0;
+  void RaftLoop();
+  void HandleReady(raft::Ready rd);
+
+  // --- Apply thread -----------------------------------------------------------
+  struct ApplyTask {
+    std::vector<raftpb::Entry> entries;
+    // The ConfState after each conf change entry (by index).
+    std::map<uint64_t, raftpb::ConfState> conf_states;
+  };
+  absl::Mutex apply_mu_;
+  std::deque<ApplyTask> apply_queue_ ABSL_GUARDED_BY(apply_mu_);
+  bool apply_stopping_ ABSL_GUARDED_BY(apply_mu_) = false;
+  void ApplyLoop();
+  void ApplyEntry(const raftpb::Entry& entry, const ApplyTask& task);
+  ApplyResult ApplyRequest(const etcdserverpb::InternalRaftRequest& r, uint64_t index);
+  void ApplyConfChange(const raftpb::Entry& entry, const raftpb::ConfState* cs);
+  void SaveConsistentIndex(uint64_t index);
+  void MaybeSnapshot();
+  absl::Status TakeSnapshot(uint64_t index);
+  // Apply thread state.
+  uint64_t start_consistent_index_ = 0;
+  uint64_t snapshot_index_ = 0;
+  raftpb::ConfState conf_state_;
+
+  // Apply helpers.
+  absl::StatusOr<etcdserverpb::PutResponse> ApplyPut(mvcc::TxnWrite* txn,
+                                                     const etcdserverpb::PutRequest& r);
+  etcdserverpb::DeleteRangeResponse ApplyDelete(mvcc::TxnWrite* txn,
+                                                const etcdserverpb::DeleteRangeRequest& r);
+  absl::StatusOr<etcdserverpb::TxnResponse> ApplyTxn(const etcdserverpb::TxnRequest& r,
+                                                     const auth::AuthInfo* who);
+  absl::Status CheckTxnAuth(const auth::AuthInfo& who, const etcdserverpb::TxnRequest& r);
+  absl::Status CheckPutLeaseAuth(const auth::AuthInfo& who, int64_t lease);
+
+  // Membership and alarms (apply thread writes; others read).
+  mutable absl::Mutex state_mu_;
+  std::map<uint64_t, etcdserverpb::Member> members_ ABSL_GUARDED_BY(state_mu_);
+  std::vector<etcdserverpb::AlarmMember> alarms_ ABSL_GUARDED_BY(state_mu_);
+  std::atomic<bool> nospace_{false};
+  std::atomic<bool> nospace_raising_{false};
+  absl::Status LoadMembersAndAlarms();
+
+  // Auto compaction.
+  void CompactorLoop();
+  absl::Mutex compactor_mu_;
+  bool compactor_stop_ ABSL_GUARDED_BY(compactor_mu_) = false;
+
+  std::thread raft_thread_;
+  std::thread apply_thread_;
+  std::thread compactor_thread_;
+  absl::Mutex stop_mu_;
+  bool stop_done_ ABSL_GUARDED_BY(stop_mu_) = false;
+};
+
+}  // namespace etcd::etcdserver
+
+#endif  // ETCD_SERVER_ETCDSERVER_SERVER_IMPL_H_

@@ -1,0 +1,41 @@
+// Where the member's raft messages to peers go (etcd's rafthttp.Transporter,
+// as the raft loop sees it). A one-member cluster needs none; the cluster
+// issue plugs the peer transport (server/transport) in through this interface.
+//
+//   class PeerTransport : public etcd::etcdserver::Transport { ... };
+//   options.transport = &peer_transport;   // ServerOptions
+//   // and deliver received messages with EtcdServer::Process(message).
+//
+// Thread safety: Send and the reports are called from the raft loop thread
+// only; implementations must not block (queue and return).
+
+#ifndef ETCD_SERVER_ETCDSERVER_TRANSPORT_H_
+#define ETCD_SERVER_ETCDSERVER_TRANSPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "raft/raftpb/raft.pb.h"
+
+namespace etcd::etcdserver {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Sends each message to its `to` member. Messages to unknown members are
+  // dropped. A message that cannot be delivered is reported back with
+  // EtcdServer's ReportUnreachable-equivalent by the transport later
+  // (Process of nothing; see the cluster issue).
+  virtual void Send(std::vector<raftpb::Message> messages) = 0;
+
+  // Membership changed: the peers to talk to now (IDs and peer URLs are
+  // read from the server's membership by the caller).
+  virtual void AddPeer(uint64_t id, const std::vector<std::string>& peer_urls) = 0;
+  virtual void RemovePeer(uint64_t id) = 0;
+};
+
+}  // namespace etcd::etcdserver
+
+#endif  // ETCD_SERVER_ETCDSERVER_TRANSPORT_H_
