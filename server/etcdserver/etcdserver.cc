@@ -600,7 +600,7 @@ absl::StatusOr<etcdserverpb::MoveLeaderResponse> EtcdServer::MoveLeader(
 
 // --- Watch and other layers ---------------------------------------------------------
 
-mvcc::WatchableStore* EtcdServer::Watchable() { return nullptr; }
+mvcc::WatchableStore* EtcdServer::Watchable() { return impl_->watchable_.get(); }
 mvcc::KV* EtcdServer::KV() { return impl_->kv_; }
 
 absl::Status EtcdServer::CheckRangePermission(const RequestContext& ctx, absl::string_view key,

@@ -113,6 +113,9 @@ struct ServerOptions {
   // --max-snapshots / --max-wals: files kept (0: keep all).
   uint64_t max_snapshots = 5;
   uint64_t max_wals = 5;
+  // Size of new WAL segments; 0: etcd's 64 MB. Not a flag; tests make it
+  // small to exercise segment cuts and --max-wals.
+  int64_t wal_segment_size_bytes = 0;
 
   // Raft timing: one tick per heartbeat interval; elections after
   // election_ticks ticks.
@@ -159,6 +162,10 @@ struct ServerOptions {
   std::string auto_compaction_mode = "periodic";
   absl::Duration auto_compaction_period = absl::ZeroDuration();
   int64_t auto_compaction_revisions = 0;
+  // How often the compactor looks at the revision; zero: etcd's (5 minutes
+  // in revision mode, retention/10 capped at 6 minutes, at least 100 ms, in
+  // periodic mode). Not a flag; tests shorten it.
+  absl::Duration auto_compaction_check_interval = absl::ZeroDuration();
   // --experimental-compaction-batch-limit / sleep interval.
   int64_t compaction_batch_limit = 1000;
   absl::Duration compaction_sleep_interval = absl::Milliseconds(10);
@@ -363,12 +370,14 @@ class EtcdServer {
       const etcdserverpb::MoveLeaderRequest& request, const RequestContext& ctx);
 
   // --- Watch and other layers ---------------------------------------------
-  // The store watchers attach to (the watch service). Null until the
-  // watchable store exists in //mvcc; then owned by the server, valid until
-  // Stop().
+  // The store watchers attach to (the watch service): every change applied
+  // through the server (puts, deletes, txns, lease revocations) reaches its
+  // watchers in revision order. Never null; owned by the server. Create
+  // streams only before Stop(); every WatchStream must be destroyed before
+  // the EtcdServer (destroying them after Stop() is fine).
   mvcc::WatchableStore* Watchable();
-  // The key-value store (reads, and what a watch catches up from). Owned by
-  // the server; valid until Stop().
+  // The key-value store (reads, and what a watch catches up from): the same
+  // object as Watchable(). Owned by the server; valid until Stop().
   mvcc::KV* KV();
   // Checks that the client of `ctx` may read [key, range_end) (a watch);
   // OK while auth is disabled.

@@ -5,13 +5,21 @@
 
 #include <dirent.h>
 
+#include <algorithm>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/mvccpb/kv.pb.h"
 #include "api/rpctypes/rpctypes.h"
 #include "gtest/gtest.h"
+#include "mvcc/watchable_store.h"
+#include "pkg/log/log.h"
+#include "pkg/log/sink.h"
 #include "pkg/testutil/poll.h"
 #include "pkg/testutil/status_matchers.h"
 #include "pkg/testutil/temp_dir.h"
@@ -31,6 +39,34 @@ std::vector<std::string> ListDir(const std::string& dir, absl::string_view suffi
     if (absl::EndsWith(name, suffix)) out.push_back(name);
   }
   closedir(d);
+  return out;
+}
+
+// An event as "PUT key=value@mod_revision" or "DELETE key@mod_revision".
+std::string EventString(const mvccpb::Event& e) {
+  if (e.type() == mvccpb::Event::DELETE) {
+    return absl::StrCat("DELETE ", e.kv().key(), "@", e.kv().mod_revision());
+  }
+  return absl::StrCat("PUT ", e.kv().key(), "=", e.kv().value(), "@", e.kv().mod_revision());
+}
+
+// Polls `stream` until it has delivered `n` events (or 10 s pass); checks
+// that revisions never decrease.
+std::vector<std::string> CollectEvents(mvcc::WatchStream* stream, size_t n) {
+  std::vector<std::string> out;
+  int64_t last_rev = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (out.size() < n && absl::Now() < deadline) {
+    if (!stream->WaitForResponse(absl::Milliseconds(100))) continue;
+    while (std::optional<mvcc::WatchResponse> r = stream->Poll()) {
+      EXPECT_EQ(r->compact_revision, 0);
+      for (const mvccpb::Event& e : r->Events()) {
+        EXPECT_GE(e.kv().mod_revision(), last_rev) << EventString(e);
+        last_rev = e.kv().mod_revision();
+        out.push_back(EventString(e));
+      }
+    }
+  }
   return out;
 }
 
@@ -449,6 +485,244 @@ TEST_F(ServerTest, StatusAndMaintenance) {
   EXPECT_OK(server_->CheckHealth(absl::Now() + absl::Seconds(5)));
   server_->Stop();
   EXPECT_TRUE(rpctypes::IsStopped(Put("x", "y").status()));
+}
+
+// --- Watch -------------------------------------------------------------------
+
+TEST_F(ServerTest, WatchSeesWritesAppliedThroughTheServerInOrder) {
+  StartServer();
+  mvcc::WatchableStore* watchable = server_->Watchable();
+  ASSERT_NE(watchable, nullptr);
+  EXPECT_EQ(server_->KV(), static_cast<mvcc::KV*>(watchable));
+  std::unique_ptr<mvcc::WatchStream> stream = watchable->NewWatchStream();
+  ASSERT_OK(stream->Watch(mvcc::kAutoWatchID, "w/", "w0", 0).status());
+
+  ASSERT_OK(Put("w/a", "1").status());    // 2
+  ASSERT_OK(Put("other", "x").status());  // 3, not watched
+  ASSERT_OK(Put("w/b", "2").status());    // 4
+  etcdserverpb::TxnRequest t;             // 5: both events in one revision
+  auto* tp = t.add_success()->mutable_request_put();
+  tp->set_key("w/a");
+  tp->set_value("3");
+  t.add_success()->mutable_request_delete_range()->set_key("w/b");
+  ASSERT_OK(server_->Txn(t, ctx_).status());
+  etcdserverpb::DeleteRangeRequest dr;  // 6
+  dr.set_key("w/a");
+  ASSERT_OK(server_->DeleteRange(dr, ctx_).status());
+  etcdserverpb::LeaseGrantRequest g;
+  g.set_ttl(60);
+  ASSERT_OK_AND_ASSIGN(etcdserverpb::LeaseGrantResponse lease, server_->LeaseGrant(g, ctx_));
+  ASSERT_OK(Put("w/l", "4", lease.id()).status());  // 7
+  etcdserverpb::LeaseRevokeRequest rv;              // 8: the revocation's delete
+  rv.set_id(lease.id());
+  ASSERT_OK(server_->LeaseRevoke(rv, ctx_).status());
+
+  const std::vector<std::string> want = {"PUT w/a=1@2",  "PUT w/b=2@4",  "PUT w/a=3@5",
+                                         "DELETE w/b@5", "DELETE w/a@6", "PUT w/l=4@7",
+                                         "DELETE w/l@8"};
+  EXPECT_EQ(CollectEvents(stream.get(), want.size()), want);
+  EXPECT_FALSE(stream->WaitForResponse(absl::Milliseconds(100)));
+}
+
+TEST_F(ServerTest, WatchFromAnOldRevisionReplays) {
+  StartServer();
+  for (int i = 0; i < 5; ++i) ASSERT_OK(Put("h", absl::StrCat("v", i)).status());  // 2..6
+  etcdserverpb::DeleteRangeRequest dr;
+  dr.set_key("h");
+  ASSERT_OK(server_->DeleteRange(dr, ctx_).status());  // 7
+  std::unique_ptr<mvcc::WatchStream> stream = server_->Watchable()->NewWatchStream();
+  ASSERT_OK(stream->Watch(mvcc::kAutoWatchID, "h", "", /*start_rev=*/4).status());
+  std::vector<std::string> want = {"PUT h=v2@4", "PUT h=v3@5", "PUT h=v4@6", "DELETE h@7"};
+  EXPECT_EQ(CollectEvents(stream.get(), want.size()), want);
+  // Then live events follow without a gap.
+  ASSERT_OK(Put("h", "new").status());
+  EXPECT_EQ(CollectEvents(stream.get(), 1), std::vector<std::string>{"PUT h=new@8"});
+
+  // A compacted start revision is reported, not silently skipped.
+  etcdserverpb::CompactionRequest c;
+  c.set_revision(6);
+  ASSERT_OK(server_->Compact(c, ctx_).status());
+  std::unique_ptr<mvcc::WatchStream> old = server_->Watchable()->NewWatchStream();
+  ASSERT_OK(old->Watch(mvcc::kAutoWatchID, "h", "", /*start_rev=*/3).status());
+  ASSERT_TRUE(old->WaitForResponse(absl::Seconds(10)));
+  std::optional<mvcc::WatchResponse> r = old->Poll();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->compact_revision, 6);
+}
+
+TEST_F(ServerTest, WatchAfterRestartReplaysExactlyTheWrites) {
+  options_.snapshot_count = 10;  // restart from a snapshot plus the WAL
+  options_.snapshot_catchup_entries = 2;
+  StartServer();
+  std::vector<std::string> want;
+  for (int i = 0; i < 40; ++i) {
+    const std::string key = absl::StrCat("r/", i % 7);
+    if (i % 5 == 4) {
+      etcdserverpb::DeleteRangeRequest dr;
+      dr.set_key(key);
+      ASSERT_OK_AND_ASSIGN(etcdserverpb::DeleteRangeResponse d, server_->DeleteRange(dr, ctx_));
+      if (d.deleted() > 0) want.push_back(absl::StrCat("DELETE ", key, "@", d.header().revision()));
+    } else {
+      const std::string value = absl::StrCat("v", i);
+      ASSERT_OK_AND_ASSIGN(etcdserverpb::PutResponse p, Put(key, value));
+      want.push_back(absl::StrCat("PUT ", key, "=", value, "@", p.header().revision()));
+    }
+    ASSERT_OK(Put(absl::StrCat("unwatched", i), "x").status());
+  }
+  ASSERT_GT(server_->Metrics().snapshot_count, 0u);
+  Restart();
+  ASSERT_OK(Put("r/after", "a").status());
+  want.push_back(absl::StrCat("PUT r/after=a@", server_->Header().revision()));
+
+  std::unique_ptr<mvcc::WatchStream> stream = server_->Watchable()->NewWatchStream();
+  ASSERT_OK(stream->Watch(mvcc::kAutoWatchID, "r/", "r0", /*start_rev=*/1).status());
+  EXPECT_EQ(CollectEvents(stream.get(), want.size()), want);
+  EXPECT_FALSE(stream->WaitForResponse(absl::Milliseconds(100)));
+
+  // From the middle: exactly the suffix.
+  const size_t mid = want.size() / 2;
+  const int64_t mid_rev = std::stoll(want[mid].substr(want[mid].rfind('@') + 1));
+  std::unique_ptr<mvcc::WatchStream> from_mid = server_->Watchable()->NewWatchStream();
+  ASSERT_OK(from_mid->Watch(mvcc::kAutoWatchID, "r/", "r0", mid_rev).status());
+  std::vector<std::string> suffix(want.begin() + mid, want.end());
+  EXPECT_EQ(CollectEvents(from_mid.get(), suffix.size()), suffix);
+}
+
+// --- Leader requirement -------------------------------------------------------
+
+TEST_F(ServerTest, RequireLeaderFailsFastWithoutALeader) {
+  // No campaign at start: the first election waits 2-4 s of ticks.
+  options_.initial_election_tick_advance = false;
+  options_.heartbeat_interval = absl::Milliseconds(50);
+  options_.election_ticks = 40;
+  const absl::Time start = absl::Now();
+  ASSERT_OK_AND_ASSIGN(server_, EtcdServer::Start(options_));
+  RequestContext require;
+  require.require_leader = true;
+  etcdserverpb::PutRequest p;
+  p.set_key("k");
+  p.set_value("v");
+  const absl::Status s = server_->Put(p, require).status();
+  RangeRequest rr;
+  rr.set_key("k");
+  const absl::Status range = server_->Range(rr, require).status();
+  const absl::Status health = server_->CheckHealth(absl::Now() + absl::Seconds(1));
+  if (absl::Now() - start < absl::Milliseconds(1900)) {  // surely before any election
+    EXPECT_FALSE(server_->HasLeader());
+    EXPECT_TRUE(rpctypes::IsNoLeader(s)) << s;
+    EXPECT_EQ(s.message(), "etcdserver: no leader");
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+    EXPECT_TRUE(rpctypes::IsNoLeader(range)) << range;
+    EXPECT_TRUE(rpctypes::IsNoLeader(health)) << health;
+  } else {
+    GTEST_LOG_(WARNING) << "the machine was too slow to observe the leaderless window";
+  }
+  // Without the requirement a write waits for the election and succeeds.
+  RequestContext patient;
+  patient.deadline = absl::Now() + absl::Seconds(30);
+  p.set_key("waited");
+  p.set_value("1");
+  ASSERT_OK(server_->Put(p, patient).status());
+  EXPECT_TRUE(server_->HasLeader());
+  EXPECT_EQ(ValueOf("waited"), "1");
+  p.set_key("required");
+  EXPECT_OK(server_->Put(p, require).status());
+}
+
+// --- Auto compaction ------------------------------------------------------------
+
+TEST_F(ServerTest, AutoCompactionByRevision) {
+  options_.auto_compaction_mode = "revision";
+  options_.auto_compaction_revisions = 5;
+  options_.auto_compaction_check_interval = absl::Milliseconds(20);
+  StartServer();
+  for (int i = 0; i < 20; ++i) ASSERT_OK(Put("k", absl::StrCat(i)).status());  // 2..21
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->Metrics().compact_revision == 16; },
+                                  absl::Seconds(10)))
+      << server_->Metrics().compact_revision;
+  EXPECT_TRUE(rpctypes::IsCompacted(Get("k", "", 15).status()));
+  ASSERT_OK_AND_ASSIGN(etcdserverpb::RangeResponse r, Get("k", "", 16));
+  EXPECT_EQ(r.kvs(0).value(), "14");
+  // Nothing more while the revision stands still.
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(server_->Metrics().compact_revision, 16);
+}
+
+TEST_F(ServerTest, AutoCompactionPeriodic) {
+  options_.auto_compaction_mode = "periodic";
+  options_.auto_compaction_period = absl::Seconds(1);
+  const absl::Time start = absl::Now();
+  StartServer();
+  for (int i = 0; i < 10; ++i) ASSERT_OK(Put("k", absl::StrCat(i)).status());  // 2..11
+  if (absl::Now() - start < absl::Milliseconds(900)) {
+    EXPECT_LT(server_->Metrics().compact_revision, 2) << "compacted before the retention";
+  }
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->Metrics().compact_revision == 11; },
+                                  absl::Seconds(10)))
+      << server_->Metrics().compact_revision;
+  // A revision is compacted no sooner than one retention after it was made.
+  ASSERT_OK(Put("k", "late").status());  // 12
+  const absl::Time made = absl::Now();
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->Metrics().compact_revision == 12; },
+                                  absl::Seconds(10)));
+  EXPECT_GE(absl::Now() - made, absl::Milliseconds(950));
+  EXPECT_TRUE(rpctypes::IsCompacted(Get("k", "", 11).status()));
+}
+
+// --- WAL retention -----------------------------------------------------------------
+
+TEST_F(ServerTest, MaxWalsRemovesOldSegments) {
+  options_.wal_segment_size_bytes = 64 * 1024;
+  options_.snapshot_count = 20;
+  options_.snapshot_catchup_entries = 5;
+  options_.max_wals = 2;
+  StartServer();
+  const std::string value(1000, 'w');
+  for (int i = 0; i < 400; ++i) ASSERT_OK(Put(absl::StrCat("w", i % 50), value).status());
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->Metrics().snapshot_count >= 15; },
+                                  absl::Seconds(10)));
+  const std::string wal_dir = options_.data_dir + "/member/wal";
+  std::vector<std::string> wals = ListDir(wal_dir, ".wal");
+  std::sort(wals.begin(), wals.end());
+  ASSERT_FALSE(wals.empty());
+  // About 400 KB of entries went through 64 KB segments: at least 6 were cut.
+  uint64_t newest_seq = std::stoull(wals.back().substr(0, 16), nullptr, 16);
+  EXPECT_GE(newest_seq, 5u) << absl::StrJoin(wals, " ");
+  EXPECT_NE(wals.front(), "0000000000000000-0000000000000000.wal");
+  // --max-wals 2, plus segments still locked by the writer and one cut since.
+  EXPECT_LE(wals.size(), 4u) << absl::StrJoin(wals, " ");
+  Restart();
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(ValueOf(absl::StrCat("w", i)), value);
+}
+
+// --- Logging ------------------------------------------------------------------------
+
+TEST_F(ServerTest, RaftLogsThroughTheMemberLoggerAtItsLevel) {
+  auto sink = std::make_shared<log::StringSink>();
+  log::LoggerOptions lo;
+  lo.level = log::Level::kInfo;
+  log::Logger logger(lo, {sink});
+  options_.logger = &logger;
+  testing::internal::CaptureStderr();
+  StartServer();
+  server_->Stop();
+  std::string err = testing::internal::GetCapturedStderr();
+  server_.reset();
+  EXPECT_FALSE(absl::StrContains(err, "switched to configuration")) << err;
+  EXPECT_TRUE(absl::StrContains(sink->contents(), "switched to configuration")) << sink->contents();
+
+  // At warn, raft's info lines go nowhere.
+  sink->Clear();
+  logger.SetLevel(log::Level::kWarn);
+  options_.data_dir = dir_->path() + "/quiet.etcd";
+  testing::internal::CaptureStderr();
+  StartServer();
+  server_->Stop();
+  err = testing::internal::GetCapturedStderr();
+  server_.reset();
+  EXPECT_FALSE(absl::StrContains(err, "switched to configuration")) << err;
+  EXPECT_FALSE(absl::StrContains(sink->contents(), "switched to configuration"))
+      << sink->contents();
 }
 
 }  // namespace

@@ -94,6 +94,31 @@ class ServerImpl::RangeDeleterAdapter : public lease::RangeDeleter {
   mvcc::KV* const kv_;
 };
 
+// Raft's messages go to the member's logger, at its level (etcd logs them
+// through zap too); fatal and panic messages are logged as errors and raft
+// then aborts.
+class ServerImpl::RaftLogger : public raft::Logger {
+ public:
+  explicit RaftLogger(log::Logger* logger) : logger_(logger) {}
+  void Log(Level level, absl::string_view message) override { logger_->Log(Map(level), message); }
+  bool Enabled(Level level) const override { return logger_->Enabled(Map(level)); }
+
+ private:
+  static log::Level Map(Level level) {
+    switch (level) {
+      case Level::kDebug:
+        return log::Level::kDebug;
+      case Level::kInfo:
+        return log::Level::kInfo;
+      case Level::kWarning:
+        return log::Level::kWarn;
+      default:
+        return log::Level::kError;
+    }
+  }
+  log::Logger* const logger_;
+};
+
 // --- Start and stop ---------------------------------------------------------------
 
 ServerImpl::ServerImpl(const ServerOptions& options) : options_(options) {
@@ -160,14 +185,16 @@ absl::Status ServerImpl::Init() {
   lessor_ = *std::move(lessor);
   attacher_ = std::make_unique<LeaseAttacherAdapter>(lessor_.get());
 
-  mvcc::StoreOptions so;
-  so.compaction_batch_limit = static_cast<int>(options_.compaction_batch_limit);
-  so.compaction_sleep_interval = options_.compaction_sleep_interval;
-  so.lessor = attacher_.get();
-  absl::StatusOr<std::unique_ptr<mvcc::Store>> store = mvcc::Store::Open(backend_.get(), so);
-  if (!store.ok()) return store.status();
-  store_ = *std::move(store);
-  kv_ = store_.get();
+  mvcc::WatchableStoreOptions wso;
+  wso.store.compaction_batch_limit = static_cast<int>(options_.compaction_batch_limit);
+  wso.store.compaction_sleep_interval = options_.compaction_sleep_interval;
+  wso.store.lessor = attacher_.get();
+  absl::StatusOr<std::unique_ptr<mvcc::WatchableStore>> watchable =
+      mvcc::WatchableStore::Open(backend_.get(), wso);
+  if (!watchable.ok()) return watchable.status();
+  watchable_ = *std::move(watchable);
+  store_ = watchable_->store();
+  kv_ = watchable_.get();
   deleter_ = std::make_unique<RangeDeleterAdapter>(kv_);
   lessor_->SetRangeDeleter(deleter_.get());
 
@@ -196,6 +223,7 @@ absl::Status ServerImpl::Init() {
   start_consistent_index_ = store_->ConsistentIndex();
   if (absl::Status s = LoadMembersAndAlarms(); !s.ok()) return s;
 
+  raft_logger_ = std::make_unique<RaftLogger>(logger_);
   raft::Config rc;
   rc.election_tick = options_.election_ticks;
   rc.heartbeat_tick = 1;
@@ -205,9 +233,11 @@ absl::Status ServerImpl::Init() {
   rc.max_uncommitted_entries_size = uint64_t{1} << 30;
   rc.check_quorum = true;
   rc.pre_vote = options_.pre_vote;
+  rc.logger = raft_logger_.get();
 
   wal::Options wo;
   wo.unsafe_no_fsync = options_.unsafe_no_fsync;
+  if (options_.wal_segment_size_bytes > 0) wo.segment_size_bytes = options_.wal_segment_size_bytes;
   if (have_wal) {
     walpb::Snapshot at;
     at.set_index(snapshot.metadata().index());
@@ -378,13 +408,13 @@ void ServerImpl::Stop() {
   }
   for (auto& [ctx, r] : inflight_reads_) r.batch->done.Set(Rpc(rpctypes::kErrStopped));
   inflight_reads_.clear();
-  if (store_ != nullptr) {
-    store_->Commit();
-    (void)store_->Close();
+  if (watchable_ != nullptr) {
+    watchable_->Commit();
+    (void)watchable_->Close();
   }
   auth_.reset();
   if (lessor_ != nullptr) lessor_->SetRangeDeleter(nullptr);
-  store_.reset();
+  store_ = nullptr;
   kv_ = nullptr;
   lessor_.reset();
   if (backend_ != nullptr) (void)backend_->Close();
@@ -871,10 +901,13 @@ absl::Status ServerImpl::TakeSnapshot(uint64_t index) {
 
 void ServerImpl::CompactorLoop() {
   const bool periodic = options_.auto_compaction_mode != "revision";
-  const absl::Duration interval =
+  absl::Duration interval =
       periodic ? std::max(absl::Milliseconds(100),
                           std::min(options_.auto_compaction_period, absl::Hours(1)) / 10)
                : absl::Minutes(5);
+  if (options_.auto_compaction_check_interval > absl::ZeroDuration()) {
+    interval = options_.auto_compaction_check_interval;
+  }
   std::deque<std::pair<absl::Time, int64_t>> samples;
   int64_t last_compacted = 0;
   for (;;) {

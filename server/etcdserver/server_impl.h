@@ -35,11 +35,13 @@
 #include "lease/lessor.h"
 #include "mvcc/backend/backend.h"
 #include "mvcc/kvstore.h"
+#include "mvcc/watchable_store.h"
 #include "pkg/idutil/id.h"
 #include "pkg/log/log.h"
 #include "pkg/wait/future.h"
 #include "pkg/wait/wait.h"
 #include "pkg/wait/wait_time.h"
+#include "raft/logger.h"
 #include "raft/rawnode.h"
 #include "raft/storage.h"
 #include "server/etcdserver/etcdserver.h"
@@ -116,7 +118,12 @@ class ServerImpl {
   // Stores. Created in Init, destroyed in Stop (in reverse order).
   std::unique_ptr<mvcc::backend::Backend> backend_;
   std::unique_ptr<lease::Lessor> lessor_;
-  std::unique_ptr<mvcc::Store> store_;
+  // Every KV change goes through watchable_ (kv_) so watchers see it;
+  // store_ is the store it wraps (consistent index, revisions). watchable_
+  // lives until the destructor so that watch streams may be destroyed after
+  // Stop(); Stop() closes it.
+  std::unique_ptr<mvcc::WatchableStore> watchable_;
+  mvcc::Store* store_ = nullptr;
   mvcc::KV* kv_ = nullptr;
   std::unique_ptr<auth::AuthStore> auth_;
   std::unique_ptr<wal::WAL> wal_;
@@ -150,6 +157,8 @@ class ServerImpl {
   void Wake() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Raft thread only.
+  class RaftLogger;
+  std::unique_ptr<RaftLogger> raft_logger_;  // outlives node_
   std::unique_ptr<raft::RawNode> node_;
   struct InflightRead {
     std::shared_ptr<ReadBatch> batch;
