@@ -95,6 +95,9 @@ class ServerImpl;
 // The cluster version this member reports (Status, /version).
 inline constexpr char kClusterVersion[] = "3.5.0";
 
+// ServerOptions::lease_revoke_rate's default (etcd's leaseRevokeRate: 1000).
+inline constexpr int kDefaultLeaseRevokeRate = 100000;
+
 // What the member is configured with. Built from the flags by FromConfig;
 // tests fill it directly. A plain value; thread-compatible.
 struct ServerOptions {
@@ -176,6 +179,13 @@ struct ServerOptions {
   lease::Clock* lease_clock = nullptr;
   // Minimum lease TTL in seconds; <= 0: etcd's ceil(1.5 x election timeout).
   int64_t min_lease_ttl = 0;
+  // At most this many expired leases per second are proposed for revocation
+  // by the leader (one LeaseRevoke entry each), handed out every heartbeat
+  // interval; after a leader change, expiries that would pile up are spread
+  // to 3/4 of it per second. etcd's leaseRevokeRate is 1000, which takes
+  // 100 s to revoke 100,000 leases due at once; the default revokes them in
+  // about a second. <= 0: the default. Not a flag.
+  int lease_revoke_rate = kDefaultLeaseRevokeRate;
 
   // How long a proposal may wait when the context has no deadline (etcd:
   // 5 s + 2 x election timeout).

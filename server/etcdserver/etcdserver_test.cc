@@ -6,9 +6,11 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -17,6 +19,7 @@
 #include "api/mvccpb/kv.pb.h"
 #include "api/rpctypes/rpctypes.h"
 #include "gtest/gtest.h"
+#include "lease/clock.h"
 #include "mvcc/watchable_store.h"
 #include "pkg/log/log.h"
 #include "pkg/log/sink.h"
@@ -337,6 +340,78 @@ TEST_F(ServerTest, LeaseExpiryRevokesKeys) {
   EXPECT_EQ(ValueOf("k2"), "<none>");
   EXPECT_TRUE(rpctypes::IsLeaseNotFound(server_->LeaseRevoke(rv, ctx_).status()));
   EXPECT_TRUE(rpctypes::IsLeaseNotFound(Put("k3", "v", 777).status()));
+}
+
+// Grants `n` leases of `ttl` seconds from 16 client threads; returns their IDs.
+std::vector<int64_t> GrantLeases(EtcdServer* server, int n, int64_t ttl) {
+  std::vector<int64_t> ids(n);
+  std::atomic<int> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < n; i = next++) {
+        etcdserverpb::LeaseGrantRequest g;
+        g.set_ttl(ttl);
+        absl::StatusOr<etcdserverpb::LeaseGrantResponse> r = server->LeaseGrant(g, {});
+        EXPECT_OK(r.status());
+        if (r.ok()) ids[i] = r->id();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return ids;
+}
+
+int LeaseCount(EtcdServer* server) {
+  absl::StatusOr<etcdserverpb::LeaseLeasesResponse> r =
+      server->LeaseLeases(etcdserverpb::LeaseLeasesRequest(), {});
+  EXPECT_OK(r.status());
+  return r.ok() ? r->leases_size() : -1;
+}
+
+// Many leases due at the same instant are all revoked, with their keys, far
+// faster than etcd's 1000 revocations per second (which would take 10 s).
+TEST_F(ServerTest, ManyLeasesExpiringAtOnceAreRevokedTogether) {
+  lease::ManualClock clock(absl::Now());
+  options_.lease_clock = &clock;
+  StartServer();
+  constexpr int kLeases = 10000;
+  std::vector<int64_t> ids = GrantLeases(server_.get(), kLeases, 60);
+  for (int i = 0; i < kLeases; i += 10) {
+    ASSERT_OK(Put(absl::StrCat("expiring/", i), "v", ids[i]).status());
+  }
+  ASSERT_OK(Put("kept", "v").status());
+  ASSERT_EQ(LeaseCount(server_.get()), kLeases);
+  clock.Advance(absl::Seconds(59));
+  absl::SleepFor(absl::Milliseconds(300));  // a few rounds: nothing is due yet
+  ASSERT_EQ(LeaseCount(server_.get()), kLeases);
+
+  clock.Advance(absl::Seconds(2));
+  const absl::Time expired_at = absl::Now();
+  EXPECT_TRUE(testutil::WaitUntil([&] { return LeaseCount(server_.get()) == 0; }, absl::Seconds(5)))
+      << LeaseCount(server_.get()) << " leases left";
+  EXPECT_LT(absl::Now() - expired_at, absl::Seconds(5));
+  ASSERT_OK_AND_ASSIGN(etcdserverpb::RangeResponse keys, Get("expiring/", "expiring0"));
+  EXPECT_EQ(keys.kvs_size(), 0);
+  EXPECT_EQ(ValueOf("kept"), "v");
+  etcdserverpb::LeaseTimeToLiveRequest ttl;
+  ttl.set_id(ids.back());
+  EXPECT_TRUE(rpctypes::IsLeaseNotFound(server_->LeaseTimeToLive(ttl, ctx_).status()));
+}
+
+// ServerOptions::lease_revoke_rate caps revocations per second.
+TEST_F(ServerTest, LeaseRevokeRateLimitsRevocations) {
+  lease::ManualClock clock(absl::Now());
+  options_.lease_clock = &clock;
+  options_.lease_revoke_rate = 100;
+  StartServer();
+  constexpr int kLeases = 300;  // >= 2.5 s at 100/s (50 at once, then 100/s)
+  GrantLeases(server_.get(), kLeases, 60);
+  clock.Advance(absl::Seconds(61));
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_GT(LeaseCount(server_.get()), 0);
+  EXPECT_TRUE(
+      testutil::WaitUntil([&] { return LeaseCount(server_.get()) == 0; }, absl::Seconds(30)));
 }
 
 TEST_F(ServerTest, AuthPermissionDenied) {

@@ -180,6 +180,7 @@ absl::Status ServerImpl::Init() {
     lo.min_lease_ttl = static_cast<int64_t>(std::ceil(1.5 * election_s));
   }
   lo.clock = options_.lease_clock;
+  lo.revoke_rate = LeaseRevokeRate();
   absl::StatusOr<std::unique_ptr<lease::Lessor>> lessor = lease::Lessor::Open(backend_.get(), lo);
   if (!lessor.ok()) return lessor.status();
   lessor_ = *std::move(lessor);
@@ -349,13 +350,8 @@ absl::Status ServerImpl::Init() {
   applied_index_ = snapshot_index_;
   applied_wait_.Trigger(snapshot_index_);
 
-  lessor_->SetExpiredHandler([this](std::vector<lease::Lease> expired) {
-    for (const lease::Lease& l : expired) {
-      etcdserverpb::InternalRaftRequest r;
-      r.mutable_lease_revoke()->set_id(l.id);
-      ProposeAsync(std::move(r));
-    }
-  });
+  // Expired leases are handed out by the raft thread (ProposeExpiredLeases);
+  // the lessor's own loop only makes checkpoints.
   if (options_.enable_lease_checkpoint) {
     lessor_->SetCheckpointer([this](std::vector<lease::LeaseCheckpoint> cps) {
       etcdserverpb::InternalRaftRequest r;
@@ -612,6 +608,7 @@ void ServerImpl::RaftLoop() {
       node_->Tick();
       next_tick += options_.heartbeat_interval;
       if (next_tick < now) next_tick = now + options_.heartbeat_interval;
+      if (is_leader_) ProposeExpiredLeases(now);
     }
     for (raftpb::Message& m : inbound) (void)node_->Step(std::move(m));
     if (transfer != 0) node_->TransferLeader(transfer);
@@ -660,6 +657,35 @@ void ServerImpl::RaftLoop() {
     if (!pending.empty() || pending_read != nullptr) {
       // Retry once a leader is known (woken by a tick at the latest).
     }
+  }
+}
+
+int ServerImpl::LeaseRevokeRate() const {
+  return options_.lease_revoke_rate > 0 ? options_.lease_revoke_rate : kDefaultLeaseRevokeRate;
+}
+
+void ServerImpl::ProposeExpiredLeases(absl::Time now) {
+  // rate x the time since the last round, at most half a second's worth
+  // (what etcd hands out per 500 ms round).
+  const int rate = LeaseRevokeRate();
+  const double elapsed = last_revoke_round_ == absl::InfinitePast()
+                             ? 1.0
+                             : absl::ToDoubleSeconds(now - last_revoke_round_);
+  last_revoke_round_ = now;
+  const int max = static_cast<int>(std::clamp(rate * elapsed, 1.0, std::max(1.0, rate / 2.0)));
+  std::vector<lease::Lease> expired = lessor_->ExpiredLeases(max);
+  if (expired.empty()) return;
+  const bool auth = auth_->IsAuthEnabled();
+  const uint64_t auth_revision = auth ? auth_->Revision() : 0;
+  for (const lease::Lease& l : expired) {
+    etcdserverpb::InternalRaftRequest r;
+    r.mutable_header()->set_id(reqid_->Next());
+    if (auth) {
+      r.mutable_header()->set_username(auth::kRootUser);
+      r.mutable_header()->set_auth_revision(auth_revision);
+    }
+    r.mutable_lease_revoke()->set_id(l.id);
+    if (!node_->Propose(r.SerializeAsString()).ok()) ++proposals_failed_;
   }
 }
 

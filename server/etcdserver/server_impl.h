@@ -7,7 +7,8 @@
 //     apply thread, applies conf changes to raft, answers ReadIndex;
 //   * the apply thread: applies entries in order to the stores, triggers
 //     waiters, takes snapshots;
-//   * the lessor's loop (expired leases are proposed for revocation).
+//   * the lessor's loop (lease checkpoints, when enabled). Expired leases
+//     are handed out to the raft thread, which proposes their revocation.
 // Lock order: mu_ (raft inputs) and apply_mu_ are leaves; no lock is held
 // across a WAL fsync, a backend commit or a wait.
 
@@ -70,7 +71,8 @@ class ServerImpl {
   // Proposes `request` and waits for its result until the deadline.
   absl::StatusOr<ApplyResult> Propose(etcdserverpb::InternalRaftRequest request,
                                       const RequestContext& ctx);
-  // Fire and forget (lease revocations and checkpoints from the leader).
+  // Fire and forget (lease checkpoints, alarms). Expired leases are
+  // proposed by the raft thread itself (ProposeExpiredLeases).
   void ProposeAsync(etcdserverpb::InternalRaftRequest request);
   // Waits until a ReadIndex round has been applied (linearizable read).
   absl::Status LinearizableReadNotify(const RequestContext& ctx);
@@ -168,6 +170,14 @@ class ServerImpl {
   uint64_t read_seq_ = 0;
   void RaftLoop();
   void HandleReady(raft::Ready rd);
+  // options_.lease_revoke_rate, or its default.
+  int LeaseRevokeRate() const;
+  // On the leader, every tick: proposes a LeaseRevoke for each expired lease
+  // the lessor hands out, at most LeaseRevokeRate() per second. Entries
+  // proposed in one round go to the WAL in one Ready (one fsync) and are
+  // applied as one batch.
+  void ProposeExpiredLeases(absl::Time now);
+  absl::Time last_revoke_round_ = absl::InfinitePast();
 
   // --- Apply thread -----------------------------------------------------------
   struct ApplyTask {
