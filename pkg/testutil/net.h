@@ -13,6 +13,7 @@
 #ifndef ETCD_PKG_TESTUTIL_NET_H_
 #define ETCD_PKG_TESTUTIL_NET_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,10 @@ absl::StatusOr<int> FreePort();
 
 // `n` distinct free ports on 127.0.0.1.
 absl::StatusOr<std::vector<int>> FreePorts(int n);
+
+// One HTTP/1.1 GET of `path` on 127.0.0.1:`port` with "Connection: close";
+// the whole response (status line, headers, body), "" if connecting fails.
+std::string HttpGet(int port, const std::string& path);
 
 }  // namespace etcd::testutil
 

@@ -1,0 +1,164 @@
+#include "e2e/etcd_process.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "pkg/testutil/files.h"
+#include "pkg/testutil/net.h"
+#include "pkg/testutil/poll.h"
+
+namespace etcd::e2e {
+
+std::string OurEtcdBinary() { return testutil::RunfilePath("server/main/etcd"); }
+
+bool DebianEtcdAvailable() {
+  return ::access(kDebianEtcd, X_OK) == 0 && ::access(kDebianEtcdctl, X_OK) == 0;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(std::string binary, std::string dir,
+                                                                std::vector<std::string> extra_args,
+                                                                absl::Duration ready_timeout) {
+  absl::StatusOr<std::vector<int>> ports = testutil::FreePorts(2);
+  if (!ports.ok()) return ports.status();
+  std::unique_ptr<EtcdProcess> p(new EtcdProcess());
+  p->dir_ = dir;
+  p->data_dir_ = absl::StrCat(dir, "/m1.etcd");
+  p->endpoint_ = absl::StrCat("127.0.0.1:", (*ports)[0]);
+  std::string client = absl::StrCat("http://", p->endpoint_);
+  std::string peer = absl::StrCat("http://127.0.0.1:", (*ports)[1]);
+  p->argv_ = {std::move(binary),
+              "--name=m1",
+              "--data-dir=" + p->data_dir_,
+              "--listen-client-urls=" + client,
+              "--advertise-client-urls=" + client,
+              "--listen-peer-urls=" + peer,
+              "--initial-advertise-peer-urls=" + peer,
+              "--initial-cluster=m1=" + peer};
+  p->argv_.insert(p->argv_.end(), extra_args.begin(), extra_args.end());
+  if (absl::Status s = p->Launch(ready_timeout); !s.ok()) return s;
+  return p;
+}
+
+absl::Status EtcdProcess::Launch(absl::Duration ready_timeout) {
+  testutil::SubprocessOptions options;
+  options.argv = argv_;
+  options.cwd = dir_;
+  options.stderr_path = absl::StrCat(dir_, "/etcd.", launches_, ".log");
+  options.stdout_path = options.stderr_path;
+  ++launches_;
+  absl::StatusOr<std::unique_ptr<testutil::Subprocess>> process =
+      testutil::Subprocess::Start(options);
+  if (!process.ok()) return process.status();
+  process_ = std::move(*process);
+  bool ready = testutil::WaitUntil(
+      [&] {
+        return !process_->Alive() ||
+               absl::StrContains(process_->ReadStderr(), "ready to serve client requests");
+      },
+      ready_timeout, absl::Milliseconds(50));
+  if (!ready || !process_->Alive()) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "etcd did not become ready (", absl::StrJoin(argv_, " "), "):\n", process_->ReadStderr()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EtcdProcess::Kill(int signal) {
+  absl::Status s = process_->Kill(signal);
+  if (!s.ok()) return s;
+  if (signal == SIGKILL) {
+    absl::StatusOr<testutil::ExitStatus> status = process_->Wait(absl::Seconds(30));
+    if (!status.ok()) return status.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<testutil::ExitStatus> EtcdProcess::Stop(absl::Duration grace) {
+  return process_->Stop(grace);
+}
+
+absl::Status EtcdProcess::Restart(absl::Duration ready_timeout) {
+  if (process_ != nullptr && process_->Alive()) {
+    return absl::FailedPreconditionError("etcd is still running");
+  }
+  return Launch(ready_timeout);
+}
+
+namespace {
+
+std::vector<std::string> CtlArgv(const std::string& etcdctl, const std::string& endpoint,
+                                 const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {etcdctl, "--endpoints=" + endpoint, "--dial-timeout=5s",
+                                   "--command-timeout=20s"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+CtlResult RunEtcdctl(const std::string& endpoint, const std::vector<std::string>& args,
+                     const CtlOptions& options) {
+  CtlResult result;
+  testutil::SubprocessOptions sub;
+  std::vector<std::string> argv = CtlArgv(options.etcdctl, endpoint, args);
+  std::string input_path;
+  if (!options.stdin_text.empty()) {
+    // Subprocess reads /dev/null: feed stdin through the shell.
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    static std::atomic<int> counter{0};
+    input_path = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/etcdctl_stdin.", ::getpid(), ".",
+                              counter.fetch_add(1));
+    if (!testutil::WriteFile(input_path, options.stdin_text).ok()) return result;
+    std::vector<std::string> quoted;
+    for (const std::string& a : argv) quoted.push_back(ShellQuote(a));
+    sub.argv = {"/bin/sh", "-c", absl::StrCat(absl::StrJoin(quoted, " "), " < ", input_path)};
+  } else {
+    sub.argv = std::move(argv);
+  }
+  sub.env = {{"ETCDCTL_API", "3"}};
+  absl::StatusOr<std::unique_ptr<testutil::Subprocess>> process =
+      testutil::Subprocess::Start(std::move(sub));
+  if (!process.ok()) {
+    result.err = process.status().ToString();
+    return result;
+  }
+  absl::StatusOr<testutil::ExitStatus> status = (*process)->Wait(options.timeout);
+  if (!status.ok()) {
+    (void)(*process)->Stop(absl::Seconds(1));
+    result.err = absl::StrCat("etcdctl timed out: ", (*process)->ReadStderr());
+    return result;
+  }
+  result.code = status->exited() ? status->code : 128 + status->signal;
+  result.out = (*process)->ReadStdout();
+  result.err = (*process)->ReadStderr();
+  if (!input_path.empty()) ::unlink(input_path.c_str());
+  return result;
+}
+
+absl::StatusOr<std::unique_ptr<testutil::Subprocess>> StartEtcdctl(
+    const std::string& endpoint, const std::vector<std::string>& args, const std::string& etcdctl) {
+  testutil::SubprocessOptions sub;
+  sub.argv = CtlArgv(etcdctl, endpoint, args);
+  sub.env = {{"ETCDCTL_API", "3"}};
+  return testutil::Subprocess::Start(std::move(sub));
+}
+
+}  // namespace etcd::e2e

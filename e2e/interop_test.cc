@@ -1,0 +1,304 @@
+// Differential tests: the same etcdctl (Debian's 3.4) command sequences
+// against Debian's etcd 3.4 and against this project's member, with the
+// same output required modulo member/lease IDs, ports, timings, versions
+// and database sizes. Skipped when Debian's etcd is not installed.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "e2e/etcd_process.h"
+#include "pkg/testutil/poll.h"
+#include "pkg/testutil/status_matchers.h"
+#include "pkg/testutil/temp_dir.h"
+#include "re2/re2.h"
+
+namespace etcd::e2e {
+namespace {
+
+struct Step {
+  std::string name;
+  std::string output;  // normalized: exit code, stdout, stderr
+};
+
+// What varies legitimately between two members run the same way.
+std::string Normalize(std::string text) {
+  RE2::GlobalReplace(&text, R"re(127\.0\.0\.1:\d+)re", "<ADDR>");
+  RE2::GlobalReplace(&text, R"re(\b[0-9a-f]{10,16}\b)re", "<ID>");
+  RE2::GlobalReplace(&text, R"re("(cluster_id|member_id|ID|id)":\d+)re", "\"\\1\":<N>");
+  RE2::GlobalReplace(&text, R"re("raft_term":\d+)re", "\"raft_term\":<N>");
+  RE2::GlobalReplace(&text, R"re("(ClusterID|MemberID)" : \d+)re", "\"\\1\" : <N>");
+  RE2::GlobalReplace(&text, R"re(took = [^\n]*)re", "took = <T>");
+  RE2::GlobalReplace(&text, R"re(remaining\(\d+s\))re", "remaining(<N>s)");
+  RE2::GlobalReplace(&text, R"re(\b3\.[45]\.\d+\b)re", "<VERSION>");
+  // etcdctl's own diagnostics (timestamps, client warnings) are not output.
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::string l(line);
+    if (RE2::PartialMatch(l, R"re(^\{"level":)re") ||
+        RE2::PartialMatch(l, R"re(^\d{4}-\d\d-\d\d)re")) {
+      continue;
+    }
+    lines.emplace_back(line);
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+class Session {
+ public:
+  explicit Session(std::string endpoint) : endpoint_(std::move(endpoint)) {}
+
+  CtlResult Run(const std::string& name, const std::vector<std::string>& args,
+                const std::string& stdin_text = "", bool record = true) {
+    CtlOptions options;
+    options.stdin_text = stdin_text;
+    CtlResult r = RunEtcdctl(endpoint_, args, options);
+    if (record) {
+      steps_.push_back(
+          {name, Normalize(absl::StrCat("exit ", r.code, "\n", r.out, "--\n", r.err))});
+    }
+    return r;
+  }
+
+  void Record(const std::string& name, std::string output) {
+    steps_.push_back({name, Normalize(std::move(output))});
+  }
+
+  const std::string& endpoint() const { return endpoint_; }
+  const std::vector<Step>& steps() const { return steps_; }
+
+ private:
+  std::string endpoint_;
+  std::vector<Step> steps_;
+};
+
+std::string LeaseId(const CtlResult& r) {
+  std::string id;
+  RE2::PartialMatch(r.out, R"re(lease ([0-9a-f]+) granted)re", &id);
+  return id;
+}
+
+int64_t Revision(Session& s) {
+  CtlResult r = s.Run("", {"get", "nothing-here", "-w", "json"}, "", false);
+  int64_t rev = 0;
+  RE2::PartialMatch(r.out, R"re("revision":(\d+))re", &rev);
+  return rev;
+}
+
+// Reads a background watch until `lines` lines arrived (or 15 s passed).
+std::string WatchOutput(Session& s, const std::vector<std::string>& args,
+                        const std::function<void()>& writes, size_t lines) {
+  absl::StatusOr<std::unique_ptr<testutil::Subprocess>> watch = StartEtcdctl(s.endpoint(), args);
+  if (!watch.ok()) return watch.status().ToString();
+  writes();
+  testutil::WaitUntil(
+      [&] {
+        std::string out = (*watch)->ReadStdout();
+        return static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) >= lines;
+      },
+      absl::Seconds(15), absl::Milliseconds(50));
+  std::string out = (*watch)->ReadStdout();
+  (void)(*watch)->Stop(absl::Seconds(2));
+  return out;
+}
+
+void KvScenario(Session& s) {
+  s.Run("put foo", {"put", "foo", "bar"});
+  s.Run("put foo2", {"put", "foo2", "bar2"});
+  s.Run("put foo3", {"put", "foo3", "bar3"});
+  s.Run("put zoo", {"put", "zoo", "z"});
+  s.Run("put foo again", {"put", "foo", "bar1"});
+  s.Run("get foo", {"get", "foo"});
+  s.Run("get missing", {"get", "missing"});
+  s.Run("get --prefix", {"get", "foo", "--prefix"});
+  s.Run("get --keys-only", {"get", "foo", "--prefix", "--keys-only"});
+  s.Run("get --print-value-only", {"get", "foo", "--print-value-only"});
+  s.Run("get --limit", {"get", "foo", "--prefix", "--limit", "2"});
+  s.Run("get --rev", {"get", "foo", "--rev", "2"});
+  s.Run("get range", {"get", "foo", "zoo"});
+  s.Run("get --from-key", {"get", "foo2", "--from-key"});
+  s.Run("get --sort", {"get", "foo", "--prefix", "--order", "DESCEND", "--sort-by", "VALUE"});
+  s.Run("get --count-only", {"get", "foo", "--prefix", "--count-only", "-w", "json"});
+  s.Run("get -w json", {"get", "foo", "-w", "json"});
+  s.Run("get -w fields", {"get", "foo", "-w", "fields"});
+  s.Run("put --prev-kv", {"put", "foo", "bar2", "--prev-kv"});
+  s.Run("put --ignore-value", {"put", "foo2", "--ignore-value"});
+  s.Run("get after ignore-value", {"get", "foo2", "-w", "json"});
+  s.Run("put --ignore-value missing", {"put", "nokey", "--ignore-value"});
+  s.Run("put from stdin", {"put", "stdin-key"}, "from stdin");
+  s.Run("put too large", {"put", "big"}, std::string(1600 * 1024, 'b'));
+  s.Run("get --consistency=s", {"get", "foo", "--consistency=s"});
+  s.Run("get --sort-by=CREATE", {"get", "foo", "--prefix", "--sort-by=CREATE"});
+  s.Run("get --sort-by=MODIFY DESCEND",
+        {"get", "foo", "--prefix", "--sort-by=MODIFY", "--order=DESCEND"});
+  s.Run("get --sort-by=VERSION", {"get", "foo", "--prefix", "--sort-by=VERSION"});
+  s.Run("get all keys", {"get", "", "--from-key", "--keys-only"});
+  s.Run("get --rev 0", {"get", "foo", "--rev", "0"});
+  s.Run("put empty key", {"put", "", "x"});
+  s.Run("del foo3", {"del", "foo3"});
+  s.Run("del missing", {"del", "missing"});
+  s.Run("del --prefix --prev-kv", {"del", "foo", "--prefix", "--prev-kv"});
+  s.Run("get after del", {"get", "foo", "--prefix"});
+  s.Run("del --from-key", {"del", "stdin-key", "--from-key"});
+  s.Run("get everything", {"get", "", "--from-key"});
+  s.Run("put zoo back", {"put", "zoo", "z"});
+  s.Run("txn success", {"txn"},
+        "value(\"zoo\") = \"z\"\n\nput zoo z2\nget zoo\n\nput zoo failed\n\n");
+  s.Run("txn failure", {"txn"}, "value(\"zoo\") = \"nope\"\n\nput zoo z3\n\nget zoo\n\n");
+  s.Run("txn mod", {"txn", "-w", "json"}, "mod(\"zoo\") > \"0\"\n\ndel zoo\n\n\n");
+  s.Run("compaction", {"compaction", "3"});
+  s.Run("get compacted rev", {"get", "foo", "--rev", "2"});
+  s.Run("compaction again", {"compaction", "2"});
+  s.Run("compaction --physical", {"compaction", "4", "--physical"});
+  s.Run("get future rev", {"get", "foo", "--rev", "1000"});
+}
+
+void LeaseScenario(Session& s) {
+  CtlResult grant = s.Run("lease grant", {"lease", "grant", "100"});
+  std::string id = LeaseId(grant);
+  ASSERT_FALSE(id.empty()) << grant.out << grant.err;
+  s.Run("put with lease", {"put", "leased", "v", "--lease=" + id});
+  s.Run("lease timetolive", {"lease", "timetolive", id});
+  s.Run("lease timetolive --keys", {"lease", "timetolive", id, "--keys"});
+  s.Run("lease list", {"lease", "list"});
+  s.Run("lease keep-alive --once", {"lease", "keep-alive", "--once", id});
+  s.Run("lease revoke", {"lease", "revoke", id});
+  s.Run("get leased key", {"get", "leased"});
+  s.Run("lease timetolive revoked", {"lease", "timetolive", id});
+  s.Run("lease revoke again", {"lease", "revoke", id});
+  s.Run("put with missing lease", {"put", "x", "v", "--lease=1234abcd"});
+  s.Run("lease keep-alive missing", {"lease", "keep-alive", "--once", "1234abcd"});
+  s.Run("lease list empty", {"lease", "list"});
+}
+
+void MaintenanceScenario(Session& s) {
+  s.Run("put", {"put", "m", "1"});
+  s.Run("defrag", {"defrag"});
+  s.Run("endpoint health", {"endpoint", "health"});
+  CtlResult status = s.Run("", {"endpoint", "status"}, "", false);
+  // Sizes and raft indexes differ between implementations: compare shape.
+  std::string shape = status.out;
+  RE2::GlobalReplace(&shape, R"re(\d+(\.\d+)? ?[kMG]?B)re", "<SIZE>");
+  RE2::GlobalReplace(&shape, R"re(, \d+, \d+, \d+, )re", ", <TERM>, <INDEX>, <APPLIED>, ");
+  s.Record("endpoint status", absl::StrCat("exit ", status.code, "\n", shape));
+  s.Run("member list", {"member", "list"});
+  s.Run("alarm list", {"alarm", "list"});
+  s.Run("alarm disarm", {"alarm", "disarm"});
+  CtlResult members = s.Run("", {"member", "list"}, "", false);
+  std::string self = members.out.substr(0, members.out.find(','));
+  s.Run("move-leader to self", {"move-leader", self});
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string snapshot_path = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/snap.", self, ".db");
+  CtlResult saved = s.Run("", {"snapshot", "save", snapshot_path}, "", false);
+  s.Record("snapshot save", absl::StrCat("exit ", saved.code, "\n",
+                                         absl::StrContains(saved.out, "Snapshot saved at")));
+  s.Run("endpoint hashkv", {"endpoint", "hashkv", "-w", "json"}, "", false);
+}
+
+void AuthScenario(Session& s) {
+  s.Run("auth enable without root", {"auth", "enable"});
+  s.Run("user add root", {"user", "add", "root", "--new-user-password=rootpw"});
+  s.Run("user grant root", {"user", "grant-role", "root", "root"});
+  s.Run("role add", {"role", "add", "reader"});
+  s.Run("role grant-permission",
+        {"role", "grant-permission", "reader", "read", "pub/", "--prefix=true"});
+  s.Run("user add alice", {"user", "add", "alice", "--new-user-password=pw"});
+  s.Run("user grant alice", {"user", "grant-role", "alice", "reader"});
+  s.Run("put pub", {"put", "pub/a", "1"});
+  s.Run("auth enable", {"auth", "enable"});
+  s.Run("get without user", {"get", "pub/a"});
+  s.Run("get as alice", {"get", "pub/a", "--user=alice:pw"});
+  s.Run("put as alice", {"put", "pub/a", "2", "--user=alice:pw"});
+  s.Run("get other as alice", {"get", "secret", "--user=alice:pw"});
+  s.Run("wrong password", {"get", "pub/a", "--user=alice:nope"});
+  s.Run("user list", {"user", "list", "--user=root:rootpw"});
+  s.Run("user get", {"user", "get", "alice", "--user=root:rootpw"});
+  s.Run("role get", {"role", "get", "reader", "--user=root:rootpw"});
+  s.Run("role list", {"role", "list", "--user=root:rootpw"});
+  s.Run("role revoke-permission",
+        {"role", "revoke-permission", "reader", "pub/", "--prefix=true", "--user=root:rootpw"});
+  s.Run("user revoke-role", {"user", "revoke-role", "alice", "reader", "--user=root:rootpw"});
+  s.Run("user delete", {"user", "delete", "alice", "--user=root:rootpw"});
+  s.Run("role delete", {"role", "delete", "reader", "--user=root:rootpw"});
+  s.Run("auth disable", {"auth", "disable", "--user=root:rootpw"});
+  s.Run("get after disable", {"get", "pub/a"});
+}
+
+void WatchScenario(Session& s) {
+  int64_t rev = Revision(s);
+  s.Record("watch --prefix --prev-kv",
+           WatchOutput(
+               s, {"watch", "w/", "--prefix", "--prev-kv", "--rev", absl::StrCat(rev + 1)},
+               [&] {
+                 s.Run("", {"put", "w/a", "1"}, "", false);
+                 s.Run("", {"put", "w/a", "2"}, "", false);
+                 s.Run("", {"put", "other", "x"}, "", false);
+                 s.Run("", {"del", "w/a"}, "", false);
+               },
+               // PUT w/a 1 (3 lines), PUT w/a 2 with prev (5), DELETE with prev (4).
+               12));
+  s.Record("watch --rev history",
+           WatchOutput(
+               s, {"watch", "w/a", "--rev", absl::StrCat(rev + 1)}, [] {}, 7));
+  s.Record("watch range", WatchOutput(
+                              s, {"watch", "r1", "r3", "--rev", absl::StrCat(rev + 5)},
+                              [&] {
+                                s.Run("", {"put", "r0", "x"}, "", false);
+                                s.Run("", {"put", "r1", "x"}, "", false);
+                                s.Run("", {"put", "r2", "y"}, "", false);
+                                s.Run("", {"put", "r3", "z"}, "", false);
+                              },
+                              6));
+}
+
+using Scenario = void (*)(Session&);
+
+class InteropTest : public ::testing::Test {
+ protected:
+  void Compare(Scenario scenario) {
+    if (!DebianEtcdAvailable()) {
+      GTEST_SKIP() << "Debian's etcd/etcdctl (/usr/bin/etcd, /usr/bin/etcdctl) are not "
+                      "installed; the differential interop test needs them as the reference";
+    }
+    ASSERT_OK_AND_ASSIGN(testutil::TempDir ref_dir, testutil::TempDir::Create("ref"));
+    ASSERT_OK_AND_ASSIGN(testutil::TempDir our_dir, testutil::TempDir::Create("our"));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<EtcdProcess> ref,
+                         EtcdProcess::Start(kDebianEtcd, ref_dir.path()));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<EtcdProcess> ours,
+                         EtcdProcess::Start(OurEtcdBinary(), our_dir.path()));
+    Session ref_session(ref->endpoint());
+    Session our_session(ours->endpoint());
+    scenario(ref_session);
+    scenario(our_session);
+    ASSERT_EQ(ref_session.steps().size(), our_session.steps().size());
+    for (size_t i = 0; i < ref_session.steps().size(); ++i) {
+      EXPECT_EQ(our_session.steps()[i].output, ref_session.steps()[i].output)
+          << "step: " << ref_session.steps()[i].name;
+    }
+    EXPECT_TRUE(ours->process()->Alive()) << ours->Logs();
+    absl::StatusOr<testutil::ExitStatus> stopped = ours->Stop();
+    ASSERT_OK(stopped);
+    EXPECT_EQ(stopped->signal, SIGTERM) << stopped->ToString() << "\n" << ours->Logs();
+    (void)ref->Stop();
+  }
+};
+
+TEST_F(InteropTest, KeyValue) { Compare(&KvScenario); }
+TEST_F(InteropTest, Lease) { Compare(&LeaseScenario); }
+TEST_F(InteropTest, Maintenance) { Compare(&MaintenanceScenario); }
+TEST_F(InteropTest, Auth) { Compare(&AuthScenario); }
+TEST_F(InteropTest, Watch) { Compare(&WatchScenario); }
+
+}  // namespace
+}  // namespace etcd::e2e
