@@ -14,35 +14,13 @@
 #ifndef ETCD_AUTH_CLOCK_H_
 #define ETCD_AUTH_CLOCK_H_
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
+#include "pkg/clock/clock.h"
 
 namespace etcd::auth {
 
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual absl::Time Now() = 0;
-};
-
-// absl::Now(). A process-wide instance that is never destroyed.
-Clock* RealClock();
-
-// A clock that moves only when told to. Starts at `start`.
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(absl::Time start = absl::UnixEpoch()) : now_(start) {}
-
-  absl::Time Now() override ABSL_LOCKS_EXCLUDED(mu_);
-  // Moves the clock by `d` (backward when negative).
-  void Advance(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu_);
-  void Set(absl::Time t) ABSL_LOCKS_EXCLUDED(mu_);
-
- private:
-  absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_);
-};
+using clock::Clock;
+using clock::ManualClock;
+using clock::RealClock;
 
 }  // namespace etcd::auth
 

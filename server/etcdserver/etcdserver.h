@@ -72,9 +72,9 @@ struct Config;
 namespace log {
 class Logger;
 }  // namespace log
-namespace lease {
+namespace clock {
 class Clock;
-}  // namespace lease
+}  // namespace clock
 namespace mvcc {
 class KV;
 class WatchableStore;
@@ -176,7 +176,7 @@ struct ServerOptions {
   // Lease checkpoints (--experimental-enable-lease-checkpoint).
   bool enable_lease_checkpoint = false;
   // The lessor's clock; null for the real one. Borrowed (tests).
-  lease::Clock* lease_clock = nullptr;
+  clock::Clock* lease_clock = nullptr;
   // Minimum lease TTL in seconds; <= 0: etcd's ceil(1.5 x election timeout).
   int64_t min_lease_ttl = 0;
   // At most this many expired leases per second are proposed for revocation

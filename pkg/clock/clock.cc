@@ -1,6 +1,6 @@
-#include "auth/clock.h"
+#include "pkg/clock/clock.h"
 
-namespace etcd::auth {
+namespace etcd::clock {
 namespace {
 
 class SystemClock final : public Clock {
@@ -11,7 +11,7 @@ class SystemClock final : public Clock {
 }  // namespace
 
 Clock* RealClock() {
-  static Clock* const clock = new SystemClock();
+  static SystemClock* const clock = new SystemClock();
   return clock;
 }
 
@@ -30,4 +30,4 @@ void ManualClock::Set(absl::Time t) {
   now_ = t;
 }
 
-}  // namespace etcd::auth
+}  // namespace etcd::clock
