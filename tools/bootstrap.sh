@@ -33,6 +33,10 @@ PACKAGES=(
   golang-etcd-server-dev
   # Go, to run etcd's own benchmarks from those sources for side-by-side figures.
   golang-go
+  # etcd's Python client library, for the client-library e2e test.
+  python3-etcd3
+  # perf, for the CPU profiles in docs/benchmarks.md.
+  linux-perf
   # Scripts.
   python3
   git
