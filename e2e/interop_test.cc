@@ -18,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "e2e/etcd_process.h"
 #include "pkg/testutil/poll.h"
 #include "pkg/testutil/status_matchers.h"
@@ -96,19 +98,25 @@ int64_t Revision(Session& s) {
   return rev;
 }
 
+// Waits until the background etcdctl `p` has printed `lines` lines (at most
+// 15 s) and returns what it printed.
+std::string WaitForLines(testutil::Subprocess& p, size_t lines) {
+  testutil::WaitUntil(
+      [&] {
+        std::string out = p.ReadStdout();
+        return static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) >= lines;
+      },
+      absl::Seconds(15), absl::Milliseconds(50));
+  return p.ReadStdout();
+}
+
 // Reads a background watch until `lines` lines arrived (or 15 s passed).
 std::string WatchOutput(Session& s, const std::vector<std::string>& args,
                         const std::function<void()>& writes, size_t lines) {
   absl::StatusOr<std::unique_ptr<testutil::Subprocess>> watch = StartEtcdctl(s.endpoint(), args);
   if (!watch.ok()) return watch.status().ToString();
   writes();
-  testutil::WaitUntil(
-      [&] {
-        std::string out = (*watch)->ReadStdout();
-        return static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) >= lines;
-      },
-      absl::Seconds(15), absl::Milliseconds(50));
-  std::string out = (*watch)->ReadStdout();
+  std::string out = WaitForLines(**watch, lines);
   (void)(*watch)->Stop(absl::Seconds(2));
   return out;
 }
@@ -262,6 +270,48 @@ void WatchScenario(Session& s) {
                               6));
 }
 
+// etcdctl 3.4's lock and elect are client-side recipes (clientv3/concurrency)
+// over KV, Watch and Lease: a holder, a waiter that must not get in until
+// the holder lets go, an observer, and the keys they leave behind.
+void LockElectScenario(Session& s) {
+  absl::StatusOr<std::unique_ptr<testutil::Subprocess>> holder =
+      StartEtcdctl(s.endpoint(), {"lock", "mylock"});
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  s.Record("lock holder", WaitForLines(**holder, 1));
+  absl::StatusOr<std::unique_ptr<testutil::Subprocess>> waiter =
+      StartEtcdctl(s.endpoint(), {"lock", "mylock", "echo", "waiter got the lock"});
+  ASSERT_TRUE(waiter.ok()) << waiter.status();
+  absl::SleepFor(absl::Seconds(1));
+  s.Record("waiter blocked", absl::StrCat("output while held: [", (*waiter)->ReadStdout(), "]"));
+  s.Run("lock keys while held", {"get", "mylock", "--prefix", "--keys-only"});
+  // SIGTERM: etcdctl unlocks and closes its session.
+  (void)(*holder)->Stop(absl::Seconds(5));
+  s.Record("waiter after release", WaitForLines(**waiter, 1));
+  absl::StatusOr<testutil::ExitStatus> waited = (*waiter)->Wait(absl::Seconds(10));
+  s.Record("waiter exit", waited.ok() ? waited->ToString() : waited.status().ToString());
+  s.Run("lock keys after", {"get", "mylock", "--prefix", "--keys-only"});
+
+  absl::StatusOr<std::unique_ptr<testutil::Subprocess>> candidate =
+      StartEtcdctl(s.endpoint(), {"elect", "myelection", "first"});
+  ASSERT_TRUE(candidate.ok()) << candidate.status();
+  // The leader key and the proclaimed value.
+  s.Record("elect leader", WaitForLines(**candidate, 2));
+  absl::StatusOr<std::unique_ptr<testutil::Subprocess>> second =
+      StartEtcdctl(s.endpoint(), {"elect", "myelection", "second"});
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::StatusOr<std::unique_ptr<testutil::Subprocess>> observer =
+      StartEtcdctl(s.endpoint(), {"elect", "--listen", "myelection"});
+  ASSERT_TRUE(observer.ok()) << observer.status();
+  s.Record("observe first leader", WaitForLines(**observer, 2));
+  s.Record("second waits", absl::StrCat("[", (*second)->ReadStdout(), "]"));
+  (void)(*candidate)->Stop(absl::Seconds(5));
+  s.Record("second elected", WaitForLines(**second, 2));
+  s.Record("observe second leader", WaitForLines(**observer, 4));
+  (void)(*second)->Stop(absl::Seconds(5));
+  (void)(*observer)->Stop(absl::Seconds(5));
+  s.Run("election keys after", {"get", "myelection", "--prefix", "--keys-only"});
+}
+
 using Scenario = void (*)(Session&);
 
 class InteropTest : public ::testing::Test {
@@ -299,6 +349,7 @@ TEST_F(InteropTest, Lease) { Compare(&LeaseScenario); }
 TEST_F(InteropTest, Maintenance) { Compare(&MaintenanceScenario); }
 TEST_F(InteropTest, Auth) { Compare(&AuthScenario); }
 TEST_F(InteropTest, Watch) { Compare(&WatchScenario); }
+TEST_F(InteropTest, LockAndElect) { Compare(&LockElectScenario); }
 
 }  // namespace
 }  // namespace etcd::e2e
