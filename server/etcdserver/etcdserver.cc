@@ -31,6 +31,14 @@ absl::StatusOr<T> Unwrap(ServerImpl* s, absl::StatusOr<ApplyResult> r) {
   return out;
 }
 
+// `done` for a proposal whose applied result is a T.
+template <typename T>
+ServerImpl::ProposeCallback UnwrapTo(ServerImpl* s, EtcdServer::Callback<T> done) {
+  return [s, done = std::move(done)](absl::StatusOr<ApplyResult> r) {
+    done(Unwrap<T>(s, std::move(r)));
+  };
+}
+
 template <typename T>
 T WithHeader(ServerImpl* s, T resp) {
   int64_t rev = resp.header().revision();
@@ -187,7 +195,105 @@ absl::StatusOr<etcdserverpb::CompactionResponse> EtcdServer::Compact(
   return Unwrap<etcdserverpb::CompactionResponse>(impl_.get(), std::move(res));
 }
 
+void EtcdServer::RangeAsync(const etcdserverpb::RangeRequest& request, const RequestContext& ctx,
+                            Callback<etcdserverpb::RangeResponse> done) {
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return done(s);
+  if (absl::Status s = CheckRangeRequest(request); !s.ok()) return done(s);
+  if (request.serializable()) return done(Range(request, ctx));
+  // The token is resolved now, on the caller's thread: it may wait for the
+  // applied index, which the apply thread must not do.
+  absl::StatusOr<auth::AuthInfo> who = impl_->AuthInfoFrom(ctx);
+  if (!who.ok()) return done(who.status());
+  ServerImpl* impl = impl_.get();
+  impl_->LinearizableReadNotifyAsync(
+      ctx, [impl, request, who = *std::move(who), done = std::move(done)](absl::Status s) {
+        if (!s.ok()) return done(s);
+        absl::StatusOr<etcdserverpb::RangeResponse> r = impl->RangeLocal(request, &who);
+        if (!r.ok()) return done(r.status());
+        done(WithHeader(impl, *std::move(r)));
+      });
+}
+
+void EtcdServer::PutAsync(const etcdserverpb::PutRequest& request, const RequestContext& ctx,
+                          Callback<etcdserverpb::PutResponse> done) {
+  if (absl::Status s = CheckPutRequest(request); !s.ok()) return done(s);
+  if (absl::Status s = impl_->CheckQuota(PutCost(request)); !s.ok()) return done(s);
+  InternalRaftRequest r;
+  *r.mutable_put() = request;
+  impl_->ProposeWithCallback(std::move(r), ctx, UnwrapTo(impl_.get(), std::move(done)));
+}
+
+void EtcdServer::DeleteRangeAsync(const etcdserverpb::DeleteRangeRequest& request,
+                                  const RequestContext& ctx,
+                                  Callback<etcdserverpb::DeleteRangeResponse> done) {
+  if (absl::Status s = CheckDeleteRequest(request); !s.ok()) return done(s);
+  InternalRaftRequest r;
+  *r.mutable_delete_range() = request;
+  impl_->ProposeWithCallback(std::move(r), ctx, UnwrapTo(impl_.get(), std::move(done)));
+}
+
+void EtcdServer::TxnAsync(const etcdserverpb::TxnRequest& request, const RequestContext& ctx,
+                          Callback<etcdserverpb::TxnResponse> done) {
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return done(s);
+  if (absl::Status s = CheckTxnRequest(request, impl_->options_.max_txn_ops); !s.ok()) {
+    return done(s);
+  }
+  if (IsTxnReadOnly(request)) {
+    if (IsTxnSerializable(request)) return done(Txn(request, ctx));
+    absl::StatusOr<auth::AuthInfo> who = impl_->AuthInfoFrom(ctx);
+    if (!who.ok()) return done(who.status());
+    ServerImpl* impl = impl_.get();
+    impl_->LinearizableReadNotifyAsync(
+        ctx, [impl, request, who = *std::move(who), done = std::move(done)](absl::Status s) {
+          if (!s.ok()) return done(s);
+          absl::StatusOr<etcdserverpb::TxnResponse> r =
+              impl->TxnLocal(request, impl->auth_->IsAuthEnabled() ? &who : nullptr);
+          if (!r.ok()) return done(r.status());
+          done(WithHeader(impl, *std::move(r)));
+        });
+    return;
+  }
+  if (TxnHasPut(request)) {
+    if (absl::Status s = impl_->CheckQuota(TxnCost(request)); !s.ok()) return done(s);
+  }
+  InternalRaftRequest r;
+  *r.mutable_txn() = request;
+  impl_->ProposeWithCallback(std::move(r), ctx, UnwrapTo(impl_.get(), std::move(done)));
+}
+
+void EtcdServer::CompactAsync(const etcdserverpb::CompactionRequest& request,
+                              const RequestContext& ctx,
+                              Callback<etcdserverpb::CompactionResponse> done) {
+  InternalRaftRequest r;
+  *r.mutable_compaction() = request;
+  impl_->ProposeWithCallback(std::move(r), ctx, UnwrapTo(impl_.get(), std::move(done)));
+}
+
 // --- Lease ------------------------------------------------------------------------
+
+void EtcdServer::LeaseGrantAsync(const etcdserverpb::LeaseGrantRequest& request,
+                                 const RequestContext& ctx,
+                                 Callback<etcdserverpb::LeaseGrantResponse> done) {
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return done(s);
+  if (request.ttl() > lease::kMaxLeaseTtl) return done(Rpc(rpctypes::kErrLeaseTTLTooLarge));
+  if (absl::Status s = impl_->CheckQuota(kLeaseCost); !s.ok()) return done(s);
+  InternalRaftRequest r;
+  *r.mutable_lease_grant() = request;
+  if (request.id() == 0) {
+    // etcd picks a positive ID from the request ID generator.
+    r.mutable_lease_grant()->set_id(
+        static_cast<int64_t>(impl_->reqid_->Next() & ((uint64_t{1} << 63) - 1)));
+  }
+  impl_->ProposeWithCallback(std::move(r), ctx, UnwrapTo(impl_.get(), std::move(done)));
+}
+
+void EtcdServer::LeaseRevokeAsync(const etcdserverpb::LeaseRevokeRequest& request,
+                                  const RequestContext& ctx,
+                                  Callback<etcdserverpb::LeaseRevokeResponse> done) {
+  InternalRaftRequest r;
+  *r.mutable_lease_revoke() = request;
+  impl_->ProposeWithCallback(std::move(r), ctx, UnwrapTo(impl_.get(), std::move(done)));
+}
 
 absl::StatusOr<etcdserverpb::LeaseGrantResponse> EtcdServer::LeaseGrant(
     const etcdserverpb::LeaseGrantRequest& request, const RequestContext& ctx) {
@@ -659,6 +765,7 @@ ServerMetrics EtcdServer::Metrics() const {
   m.proposals_applied = impl_->proposals_applied_;
   m.proposals_pending = impl_->proposals_pending_;
   m.proposals_failed = impl_->proposals_failed_;
+  m.slow_apply_total = impl_->slow_applies_;
   m.snapshot_count = impl_->snapshots_saved_;
   m.term = impl_->term_;
   if (!impl_->stopped_ && impl_->backend_ != nullptr) {
@@ -668,6 +775,7 @@ ServerMetrics EtcdServer::Metrics() const {
     m.compact_revision = impl_->store_->CompactRev();
   }
   m.quota_backend_bytes = impl_->quota_bytes_;
+  impl_->wal_fsync_latency_.Read(&m.wal_fsync_buckets, &m.wal_fsync_seconds, &m.wal_fsync_count);
   return m;
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "api/mvccpb/kv.pb.h"
 #include "api/rpctypes/rpctypes.h"
 #include "gtest/gtest.h"
@@ -131,6 +132,8 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<testutil::TempDir> dir_;
   ServerOptions options_;
   RequestContext ctx_;
+  // Outlives server_ (declared first): the lessor reads it until Stop.
+  std::unique_ptr<lease::ManualClock> clock_ = std::make_unique<lease::ManualClock>(absl::Now());
   std::unique_ptr<EtcdServer> server_;
 };
 
@@ -372,7 +375,7 @@ int LeaseCount(EtcdServer* server) {
 // Many leases due at the same instant are all revoked, with their keys, far
 // faster than etcd's 1000 revocations per second (which would take 10 s).
 TEST_F(ServerTest, ManyLeasesExpiringAtOnceAreRevokedTogether) {
-  lease::ManualClock clock(absl::Now());
+  lease::ManualClock& clock = *clock_;
   options_.lease_clock = &clock;
   StartServer();
   constexpr int kLeases = 10000;
@@ -401,7 +404,7 @@ TEST_F(ServerTest, ManyLeasesExpiringAtOnceAreRevokedTogether) {
 
 // ServerOptions::lease_revoke_rate caps revocations per second.
 TEST_F(ServerTest, LeaseRevokeRateLimitsRevocations) {
-  lease::ManualClock clock(absl::Now());
+  lease::ManualClock& clock = *clock_;
   options_.lease_clock = &clock;
   options_.lease_revoke_rate = 100;
   StartServer();
@@ -702,6 +705,186 @@ TEST_F(ServerTest, RequireLeaderFailsFastWithoutALeader) {
   EXPECT_EQ(ValueOf("waited"), "1");
   p.set_key("required");
   EXPECT_OK(server_->Put(p, require).status());
+}
+
+// --- Asynchronous calls -----------------------------------------------------------
+
+// Results of async calls, each recorded once per callback, with the thread
+// it ran on.
+template <typename T>
+class Results {
+ public:
+  EtcdServer::Callback<T> Add() {
+    return [this](absl::StatusOr<T> r) {
+      absl::MutexLock l(&mu_);
+      results_.push_back(std::move(r));
+      threads_.push_back(std::this_thread::get_id());
+    };
+  }
+  size_t size() {
+    absl::MutexLock l(&mu_);
+    return results_.size();
+  }
+  std::vector<absl::StatusOr<T>> results() {
+    absl::MutexLock l(&mu_);
+    return results_;
+  }
+  std::vector<std::thread::id> threads() {
+    absl::MutexLock l(&mu_);
+    return threads_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<absl::StatusOr<T>> results_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread::id> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(ServerTest, AsyncCallsCompleteOnceFromTheServerThreads) {
+  StartServer();
+  constexpr int kPuts = 300;
+  Results<etcdserverpb::PutResponse> puts;
+  for (int i = 0; i < kPuts; ++i) {
+    etcdserverpb::PutRequest p;
+    p.set_key(absl::StrCat("async/", i % 10));
+    p.set_value(absl::StrCat(i));
+    server_->PutAsync(p, ctx_, puts.Add());
+  }
+  ASSERT_TRUE(testutil::WaitUntil([&] { return puts.size() == kPuts; }, absl::Seconds(30)));
+  std::vector<int64_t> revisions;
+  for (const auto& r : puts.results()) {
+    ASSERT_OK(r.status());
+    revisions.push_back(r->header().revision());
+    EXPECT_EQ(r->header().member_id(), server_->ID());
+  }
+  std::sort(revisions.begin(), revisions.end());
+  EXPECT_EQ(std::unique(revisions.begin(), revisions.end()), revisions.end());
+  EXPECT_EQ(revisions.back() - revisions.front(), kPuts - 1);
+  for (std::thread::id t : puts.threads()) EXPECT_NE(t, std::this_thread::get_id());
+
+  // A linearizable read issued after the writes completed sees the last one.
+  Results<etcdserverpb::RangeResponse> ranges;
+  RangeRequest rr;
+  rr.set_key("async/");
+  rr.set_range_end("async0");
+  server_->RangeAsync(rr, ctx_, ranges.Add());
+  ASSERT_TRUE(testutil::WaitUntil([&] { return ranges.size() == 1; }, absl::Seconds(10)));
+  ASSERT_OK(ranges.results()[0].status());
+  EXPECT_EQ(ranges.results()[0]->kvs_size(), 10);
+  EXPECT_EQ(ranges.results()[0]->header().revision(), revisions.back());
+  EXPECT_NE(ranges.threads()[0], std::this_thread::get_id());
+
+  // Txn, DeleteRange, Compact and leases.
+  Results<etcdserverpb::TxnResponse> txns;
+  etcdserverpb::TxnRequest txn;
+  etcdserverpb::Compare* c = txn.add_compare();
+  c->set_key("async/0");
+  c->set_target(etcdserverpb::Compare::VALUE);
+  c->set_result(etcdserverpb::Compare::EQUAL);
+  c->set_value("290");
+  txn.add_success()->mutable_request_put()->set_key("txn-ok");
+  server_->TxnAsync(txn, ctx_, txns.Add());
+  Results<etcdserverpb::DeleteRangeResponse> deletes;
+  etcdserverpb::DeleteRangeRequest dr;
+  dr.set_key("async/1");
+  server_->DeleteRangeAsync(dr, ctx_, deletes.Add());
+  Results<etcdserverpb::LeaseGrantResponse> grants;
+  etcdserverpb::LeaseGrantRequest lg;
+  lg.set_ttl(60);
+  server_->LeaseGrantAsync(lg, ctx_, grants.Add());
+  ASSERT_TRUE(testutil::WaitUntil(
+      [&] { return txns.size() == 1 && deletes.size() == 1 && grants.size() == 1; },
+      absl::Seconds(10)));
+  ASSERT_OK(txns.results()[0].status());
+  EXPECT_TRUE(txns.results()[0]->succeeded());
+  EXPECT_EQ(ValueOf("txn-ok"), "");
+  ASSERT_OK(deletes.results()[0].status());
+  EXPECT_EQ(deletes.results()[0]->deleted(), 1);
+  ASSERT_OK(grants.results()[0].status());
+  Results<etcdserverpb::LeaseRevokeResponse> revokes;
+  etcdserverpb::LeaseRevokeRequest lr;
+  lr.set_id(grants.results()[0]->id());
+  server_->LeaseRevokeAsync(lr, ctx_, revokes.Add());
+  server_->LeaseRevokeAsync(lr, ctx_, revokes.Add());
+  Results<etcdserverpb::CompactionResponse> compactions;
+  etcdserverpb::CompactionRequest cr;
+  cr.set_revision(revisions.front());
+  server_->CompactAsync(cr, ctx_, compactions.Add());
+  ASSERT_TRUE(testutil::WaitUntil([&] { return revokes.size() == 2 && compactions.size() == 1; },
+                                  absl::Seconds(10)));
+  EXPECT_OK(revokes.results()[0].status());
+  EXPECT_TRUE(rpctypes::IsLeaseNotFound(revokes.results()[1].status()))
+      << revokes.results()[1].status();
+  EXPECT_OK(compactions.results()[0].status());
+  EXPECT_TRUE(rpctypes::IsCompacted(Get("async/0", "", revisions.front() - 1).status()));
+}
+
+TEST_F(ServerTest, AsyncBadRequestsFailOnTheCallingThread) {
+  StartServer();
+  Results<etcdserverpb::PutResponse> puts;
+  etcdserverpb::PutRequest p;  // empty key
+  server_->PutAsync(p, ctx_, puts.Add());
+  ASSERT_EQ(puts.size(), 1u);  // before PutAsync returned
+  EXPECT_TRUE(rpctypes::IsEmptyKey(puts.results()[0].status())) << puts.results()[0].status();
+  EXPECT_EQ(puts.threads()[0], std::this_thread::get_id());
+  Results<etcdserverpb::RangeResponse> ranges;
+  RangeRequest rr;  // empty key
+  server_->RangeAsync(rr, ctx_, ranges.Add());
+  ASSERT_EQ(ranges.size(), 1u);
+  EXPECT_TRUE(rpctypes::IsEmptyKey(ranges.results()[0].status()));
+}
+
+// A member of a two-member cluster whose peer never starts: no leader, so
+// nothing is ever applied and every request meets its deadline.
+TEST_F(ServerTest, AsyncRequestsNeverAppliedTimeOutAndStopFailsTheRest) {
+  options_.initial_cluster = "default=http://localhost:2380,absent=http://localhost:2381";
+  ASSERT_OK_AND_ASSIGN(server_, EtcdServer::Start(options_));
+  RequestContext soon;
+  soon.deadline = absl::Now() + absl::Milliseconds(300);
+  Results<etcdserverpb::PutResponse> timed_out;
+  etcdserverpb::PutRequest p;
+  p.set_key("k");
+  p.set_value("v");
+  for (int i = 0; i < 5; ++i) server_->PutAsync(p, soon, timed_out.Add());
+  Results<etcdserverpb::RangeResponse> read_timed_out;
+  RangeRequest rr;
+  rr.set_key("k");
+  server_->RangeAsync(rr, soon, read_timed_out.Add());
+  ASSERT_TRUE(testutil::WaitUntil(
+      [&] { return timed_out.size() == 5 && read_timed_out.size() == 1; }, absl::Seconds(30)));
+  // etcd's choice: no leader was elected after the requests started, so
+  // not "possibly due to previous leader failure".
+  for (const auto& r : timed_out.results()) {
+    EXPECT_EQ(r.status().message(), "etcdserver: request timed out");
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  }
+  EXPECT_TRUE(rpctypes::IsTimeout(read_timed_out.results()[0].status()))
+      << read_timed_out.results()[0].status();
+  EXPECT_EQ(server_->Metrics().proposals_pending, 0);
+
+  // The blocking form meets the same deadline.
+  RequestContext soon2;
+  soon2.deadline = absl::Now() + absl::Milliseconds(200);
+  EXPECT_EQ(server_->Put(p, soon2).status().message(), "etcdserver: request timed out");
+
+  // Requests still waiting when the server stops fail with kErrStopped.
+  RequestContext later;
+  later.deadline = absl::Now() + absl::Seconds(60);
+  Results<etcdserverpb::PutResponse> stopped;
+  Results<etcdserverpb::RangeResponse> read_stopped;
+  server_->PutAsync(p, later, stopped.Add());
+  server_->RangeAsync(rr, later, read_stopped.Add());
+  EXPECT_EQ(stopped.size(), 0u);
+  server_->Stop();
+  ASSERT_EQ(stopped.size(), 1u);
+  EXPECT_TRUE(rpctypes::IsStopped(stopped.results()[0].status())) << stopped.results()[0].status();
+  ASSERT_EQ(read_stopped.size(), 1u);
+  EXPECT_TRUE(rpctypes::IsStopped(read_stopped.results()[0].status()));
+  // After Stop, at once.
+  server_->PutAsync(p, later, stopped.Add());
+  ASSERT_EQ(stopped.size(), 2u);
+  EXPECT_TRUE(rpctypes::IsStopped(stopped.results()[1].status()));
+  EXPECT_EQ(timed_out.size(), 5u);  // each callback ran once
 }
 
 // --- Auto compaction ------------------------------------------------------------

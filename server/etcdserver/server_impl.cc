@@ -397,13 +397,16 @@ void ServerImpl::Stop() {
     apply_stopping_ = true;
   }
   if (apply_thread_.joinable()) apply_thread_.join();
+  std::shared_ptr<ReadBatch> unsent;
   {
     absl::MutexLock l(&mu_);
-    if (read_batch_ != nullptr) read_batch_->done.Set(Rpc(rpctypes::kErrStopped));
-    read_batch_.reset();
+    unsent = std::move(read_batch_);
   }
-  for (auto& [ctx, r] : inflight_reads_) r.batch->done.Set(Rpc(rpctypes::kErrStopped));
+  if (unsent != nullptr) unsent->Set(Rpc(rpctypes::kErrStopped));
+  for (auto& [ctx, r] : inflight_reads_) r.batch->Set(Rpc(rpctypes::kErrStopped));
   inflight_reads_.clear();
+  // Proposals never applied fail with kErrStopped.
+  timer_.Stop();
   if (watchable_ != nullptr) {
     watchable_->Commit();
     (void)watchable_->Close();
@@ -415,6 +418,66 @@ void ServerImpl::Stop() {
   lessor_.reset();
   if (backend_ != nullptr) (void)backend_->Close();
   if (wal_ != nullptr) (void)wal_->Close();
+}
+
+// --- DeadlineTimer -------------------------------------------------------------------
+
+DeadlineTimer::DeadlineTimer() : thread_([this] { Run(); }) {}
+
+std::optional<DeadlineTimer::Key> DeadlineTimer::Add(absl::Time deadline, Fn fn) {
+  absl::MutexLock l(&mu_);
+  if (stopping_) return std::nullopt;
+  Key key{deadline, ++next_seq_};
+  auto it = entries_.emplace(std::make_pair(deadline, key.seq), std::move(fn)).first;
+  if (it == entries_.begin()) ++generation_;
+  return key;
+}
+
+void DeadlineTimer::Cancel(const Key& key) {
+  Fn dropped;  // destroyed outside the lock
+  absl::MutexLock l(&mu_);
+  auto it = entries_.find(std::make_pair(key.deadline, key.seq));
+  if (it == entries_.end()) return;
+  dropped = std::move(it->second);
+  entries_.erase(it);
+}
+
+void DeadlineTimer::Stop() {
+  {
+    absl::MutexLock l(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void DeadlineTimer::Run() {
+  for (;;) {
+    std::vector<Fn> due;
+    bool stopped = false;
+    {
+      absl::MutexLock l(&mu_);
+      const uint64_t generation = generation_;
+      const absl::Time next =
+          entries_.empty() ? absl::InfiniteFuture() : entries_.begin()->first.first;
+      auto changed = [this, generation]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || generation_ != generation;
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&changed), next);
+      stopped = stopping_;
+      const absl::Time now = absl::Now();
+      while (!entries_.empty() && (stopped || entries_.begin()->first.first <= now)) {
+        due.push_back(std::move(entries_.begin()->second));
+        entries_.erase(entries_.begin());
+      }
+    }
+    for (Fn& fn : due) fn(stopped);
+    if (stopped) {
+      // Entries added while the last ones ran: none (Add refuses after
+      // stopping_), so this is the end.
+      return;
+    }
+  }
 }
 
 // --- Proposals and reads ----------------------------------------------------------
@@ -435,43 +498,82 @@ absl::Status ServerImpl::CheckRunning(const RequestContext& ctx) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ApplyResult> ServerImpl::Propose(etcdserverpb::InternalRaftRequest request,
-                                                const RequestContext& ctx) {
-  if (absl::Status s = CheckRunning(ctx); !s.ok()) return s;
+void ServerImpl::ProposeWithCallback(etcdserverpb::InternalRaftRequest request,
+                                     const RequestContext& ctx, ProposeCallback done) {
+  if (absl::Status s = CheckRunning(ctx); !s.ok()) return done(s);
   if (!request.has_authenticate() && auth_->IsAuthEnabled()) {
     absl::StatusOr<auth::AuthInfo> who = AuthInfoFrom(ctx);
-    if (!who.ok()) return who.status();
+    if (!who.ok()) return done(who.status());
     request.mutable_header()->set_username(who->username);
     request.mutable_header()->set_auth_revision(who->revision);
   }
   const uint64_t id = reqid_->Next();
   request.mutable_header()->set_id(id);
   std::string data = request.SerializeAsString();
-  if (data.size() > options_.max_request_bytes) return Rpc(rpctypes::kErrRequestTooLarge);
-  absl::StatusOr<wait::Future<ApplyResult>> future = waiters_.Register(id);
-  if (!future.ok()) return future.status();
+  if (data.size() > options_.max_request_bytes) return done(Rpc(rpctypes::kErrRequestTooLarge));
+  const absl::Time start = absl::Now();
   const absl::Time deadline = Deadline(ctx);
-  {
-    absl::MutexLock l(&mu_);
-    proposals_.push_back({std::move(data), deadline});
-    wake_ = true;
+
+  auto once = std::make_shared<OnceCallback<absl::StatusOr<ApplyResult>>>(std::move(done));
+  std::optional<DeadlineTimer::Key> key =
+      timer_.Add(deadline, [this, once, id, start](bool stopped) {
+        if (!once->Claim()) return;
+        waiters_.Cancel(id);
+        --proposals_pending_;
+        ++proposals_failed_;
+        once->Run(stopped ? Rpc(rpctypes::kErrStopped) : ProposeTimeoutError(start));
+      });
+  if (!key.has_value()) {
+    once->Claim();
+    return once->Run(Rpc(rpctypes::kErrStopped));
   }
+  once->timer_key = *key;
   ++proposals_pending_;
+  absl::Status registered = waiters_.Register(id, [this, once](ApplyResult result) {
+    if (!once->Claim()) return;
+    timer_.Cancel(once->timer_key);
+    --proposals_pending_;
+    once->Run(std::move(result));
+  });
+  if (!registered.ok()) {
+    if (!once->Claim()) return;
+    timer_.Cancel(once->timer_key);
+    --proposals_pending_;
+    return once->Run(registered);
+  }
+  absl::MutexLock l(&mu_);
+  proposals_.push_back({std::move(data), deadline});
+  wake_ = true;
+}
+
+absl::StatusOr<ApplyResult> ServerImpl::Propose(etcdserverpb::InternalRaftRequest request,
+                                                const RequestContext& ctx) {
+  wait::Promise<absl::StatusOr<ApplyResult>> promise;
+  wait::Future<absl::StatusOr<ApplyResult>> future = promise.future();
+  ProposeWithCallback(std::move(request), ctx,
+                      [promise](absl::StatusOr<ApplyResult> r) { promise.Set(std::move(r)); });
   for (;;) {
-    absl::Time now = absl::Now();
-    const ApplyResult* r = future->WaitUntil(std::min(deadline, now + absl::Milliseconds(100)));
-    if (r != nullptr) {
-      --proposals_pending_;
-      return *r;
-    }
-    if (stopped_ || absl::Now() >= deadline) {
-      waiters_.Cancel(id);
-      --proposals_pending_;
-      ++proposals_failed_;
-      if (stopped_) return Rpc(rpctypes::kErrStopped);
-      return Rpc(lead_ == 0 ? rpctypes::kErrTimeoutDueToLeaderFail : rpctypes::kErrTimeout);
+    const absl::StatusOr<ApplyResult>* r = future.WaitUntil(absl::Now() + absl::Milliseconds(100));
+    if (r != nullptr) return *r;
+    // A stopping server may not finish this proposal before Stop() has
+    // joined the thread that waits here (the compactor).
+    if (stopped_) return Rpc(rpctypes::kErrStopped);
+  }
+}
+
+absl::Status ServerImpl::ProposeTimeoutError(absl::Time start) const {
+  const int64_t elected_ns = leader_elected_ns_;
+  if (elected_ns != 0) {
+    const absl::Time elected = absl::FromUnixNanos(elected_ns);
+    const absl::Duration election = options_.heartbeat_interval * options_.election_ticks;
+    if (start > elected - 2 * election && start < elected) {
+      return Rpc(rpctypes::kErrTimeoutDueToLeaderFail);
     }
   }
+  // etcd also answers kErrTimeoutDueToConnectionLost when the peers were
+  // unreachable since `start`: that needs the peer transport (the cluster
+  // issue).
+  return Rpc(rpctypes::kErrTimeout);
 }
 
 void ServerImpl::ProposeAsync(etcdserverpb::InternalRaftRequest request) {
@@ -486,22 +588,66 @@ void ServerImpl::ProposeAsync(etcdserverpb::InternalRaftRequest request) {
   wake_ = true;
 }
 
-absl::Status ServerImpl::LinearizableReadNotify(const RequestContext& ctx) {
-  if (absl::Status s = CheckRunning(ctx); !s.ok()) return s;
-  std::shared_ptr<ReadBatch> batch;
+void ServerImpl::ReadBatch::Add(std::function<void(absl::Status)> waiter) {
+  absl::Status s;
   {
-    absl::MutexLock l(&mu_);
-    if (read_batch_ == nullptr) read_batch_ = std::make_shared<ReadBatch>();
-    batch = read_batch_;
-    wake_ = true;
+    absl::MutexLock l(&mu);
+    if (!done) {
+      waiters.push_back(std::move(waiter));
+      return;
+    }
+    s = status;
   }
-  wait::Future<absl::Status> f = batch->done.future();
-  const absl::Time deadline = Deadline(ctx);
+  waiter(s);
+}
+
+void ServerImpl::ReadBatch::Set(const absl::Status& s) {
+  std::vector<std::function<void(absl::Status)>> to_run;
+  {
+    absl::MutexLock l(&mu);
+    if (done) return;
+    done = true;
+    status = s;
+    to_run.swap(waiters);
+  }
+  for (auto& w : to_run) w(s);
+}
+
+void ServerImpl::LinearizableReadNotifyAsync(const RequestContext& ctx,
+                                             std::function<void(absl::Status)> done) {
+  if (absl::Status s = CheckRunning(ctx); !s.ok()) return done(s);
+  auto once = std::make_shared<OnceCallback<absl::Status>>(std::move(done));
+  std::optional<DeadlineTimer::Key> key = timer_.Add(Deadline(ctx), [once](bool stopped) {
+    if (!once->Claim()) return;
+    once->Run(Rpc(stopped ? rpctypes::kErrStopped : rpctypes::kErrTimeout));
+  });
+  if (!key.has_value()) {
+    once->Claim();
+    return once->Run(Rpc(rpctypes::kErrStopped));
+  }
+  once->timer_key = *key;
+  // The waiter joins the batch under mu_, so the raft thread cannot send
+  // (and the apply thread complete) the batch before the waiter is in it:
+  // Add() never runs the waiter here, under the lock (read_batch_ is
+  // completed only after it has been taken out of read_batch_).
+  absl::MutexLock l(&mu_);
+  if (read_batch_ == nullptr) read_batch_ = std::make_shared<ReadBatch>();
+  read_batch_->Add([this, once](absl::Status s) {
+    if (!once->Claim()) return;
+    timer_.Cancel(once->timer_key);
+    once->Run(std::move(s));
+  });
+  wake_ = true;
+}
+
+absl::Status ServerImpl::LinearizableReadNotify(const RequestContext& ctx) {
+  wait::Promise<absl::Status> promise;
+  wait::Future<absl::Status> future = promise.future();
+  LinearizableReadNotifyAsync(ctx, [promise](absl::Status s) { promise.Set(std::move(s)); });
   for (;;) {
-    const absl::Status* s = f.WaitUntil(std::min(deadline, absl::Now() + absl::Milliseconds(100)));
+    const absl::Status* s = future.WaitUntil(absl::Now() + absl::Milliseconds(100));
     if (s != nullptr) return *s;
     if (stopped_) return Rpc(rpctypes::kErrStopped);
-    if (absl::Now() >= deadline) return Rpc(rpctypes::kErrTimeout);
   }
 }
 
@@ -589,7 +735,8 @@ void ServerImpl::RaftLoop() {
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
       mu_.AwaitWithDeadline(absl::Condition(&ready), next_tick);
       if (stopping_) {
-        if (pending_read != nullptr) pending_read->done.Set(Rpc(rpctypes::kErrStopped));
+        // Stop() fails what is left (outside mu_), pending_read included.
+        if (pending_read != nullptr && read_batch_ == nullptr) read_batch_ = std::move(pending_read);
         return;
       }
       wake_ = false;
@@ -695,8 +842,14 @@ void ServerImpl::HandleReady(raft::Ready rd) {
     const uint64_t new_lead = rd.soft_state->lead;
     const bool now_leader = rd.soft_state->raft_state == raft::StateType::kLeader;
     const bool was_leader = is_leader_;
+    // is_leader_ first: whoever sees this member as the leader in lead_
+    // (WaitLeader) then also sees IsLeader().
+    is_leader_ = now_leader;
     if (new_lead != lead_.load()) {
-      if (new_lead != 0) ++leader_changes_;
+      if (new_lead != 0) {
+        ++leader_changes_;
+        leader_elected_ns_ = absl::ToUnixNanos(absl::Now());
+      }
       lead_ = new_lead;
       std::vector<std::function<void(uint64_t)>> callbacks;
       {
@@ -705,7 +858,6 @@ void ServerImpl::HandleReady(raft::Ready rd) {
       }
       for (auto& fn : callbacks) fn(new_lead);
     }
-    is_leader_ = now_leader;
     if (now_leader && !was_leader) {
       lessor_->Promote(options_.heartbeat_interval * options_.election_ticks);
     } else if (!now_leader && was_leader) {
@@ -716,12 +868,12 @@ void ServerImpl::HandleReady(raft::Ready rd) {
     term_ = rd.hard_state.term();
     committed_index_ = rd.hard_state.commit();
   }
+  ApplyTask task;
   for (const raft::ReadState& rs : rd.read_states) {
     auto it = inflight_reads_.find(rs.request_ctx);
     if (it == inflight_reads_.end()) continue;
-    std::shared_ptr<ReadBatch> batch = std::move(it->second.batch);
+    task.reads.emplace_back(rs.index, std::move(it->second.batch));
     inflight_reads_.erase(it);
-    applied_wait_.Wait(rs.index, [batch](uint64_t) { batch->done.Set(absl::OkStatus()); });
   }
   const bool leader = is_leader_;
   if (leader && !rd.messages.empty() && options_.transport != nullptr) {
@@ -732,9 +884,11 @@ void ServerImpl::HandleReady(raft::Ready rd) {
       logger_->Fatal("failed to save snapshot", {{"error", s}});
     }
   }
+  absl::Time save_start = absl::Now();
   if (absl::Status s = wal_->Save(rd.hard_state, rd.entries); !s.ok()) {
     logger_->Fatal("failed to save raft hard state and entries", {{"error", s}});
   }
+  if (rd.must_sync) wal_fsync_latency_.Observe(absl::Now() - save_start);
   if (!raft::IsEmptySnap(rd.snapshot)) {
     walpb::Snapshot ws;
     ws.set_index(rd.snapshot.metadata().index());
@@ -754,7 +908,6 @@ void ServerImpl::HandleReady(raft::Ready rd) {
     options_.transport->Send(rd.messages);
   }
   if (!rd.committed_entries.empty()) {
-    ApplyTask task;
     for (const raftpb::Entry& e : rd.committed_entries) {
       if (e.type() == raftpb::EntryConfChange) {
         raftpb::ConfChange cc;
@@ -767,6 +920,8 @@ void ServerImpl::HandleReady(raft::Ready rd) {
       }
     }
     task.entries = std::move(rd.committed_entries);
+  }
+  if (!task.entries.empty() || !task.reads.empty()) {
     absl::MutexLock l(&apply_mu_);
     apply_queue_.push_back(std::move(task));
   }
@@ -789,6 +944,13 @@ void ServerImpl::ApplyLoop() {
       apply_queue_.pop_front();
     }
     for (const raftpb::Entry& e : task.entries) ApplyEntry(e, task);
+    // At once when the read index is applied (always, unless the entries up
+    // to it are in a later task), else from the ApplyEntry that reaches it.
+    for (auto& [index, batch] : task.reads) {
+      applied_wait_.Wait(index, [batch = std::move(batch)](uint64_t) {
+        batch->Set(absl::OkStatus());
+      });
+    }
     MaybeSnapshot();
   }
 }
@@ -811,7 +973,14 @@ void ServerImpl::ApplyEntry(const raftpb::Entry& e, const ApplyTask& task) {
         logger_->Error("cannot decode a raft entry; skipped", {{"index", e.index()}});
       } else {
         store_->SetConsistentIndex(e.index());
+        absl::Time apply_start = absl::Now();
         ApplyResult result = ApplyRequest(r, e.index());
+        // etcd's warnApplyDuration: counted in etcd_server_slow_apply_total.
+        if (absl::Duration took = absl::Now() - apply_start; took > absl::Milliseconds(100)) {
+          ++slow_applies_;
+          logger_->Warn("apply request took too long",
+                        {{"took", absl::FormatDuration(took)}, {"expected-duration", "100ms"}});
+        }
         SaveConsistentIndex(e.index());
         ++proposals_applied_;
         waiters_.Trigger(r.header().id(), std::move(result));

@@ -1,12 +1,16 @@
 // Internals of EtcdServer (etcdserver.h); not part of the API.
 //
 // Threads:
-//   * callers (gRPC handlers): validate, authorize, propose, wait;
+//   * callers (gRPC handlers): validate, authorize, propose, wait (or
+//     return, with a callback, for the *Async calls);
 //   * the raft thread: owns node_ (RawNode); ticks, proposes, persists each
-//     Ready to the WAL (one fsync), sends, hands committed entries to the
-//     apply thread, applies conf changes to raft, answers ReadIndex;
+//     Ready to the WAL (one fsync), sends, hands committed entries and
+//     answered ReadIndex rounds to the apply thread, applies conf changes
+//     to raft;
 //   * the apply thread: applies entries in order to the stores, triggers
-//     waiters, takes snapshots;
+//     waiters (running the callbacks of async calls), completes reads whose
+//     read index is applied, takes snapshots;
+//   * the timer thread (timer_): fails async calls whose deadline passed;
 //   * the lessor's loop (lease checkpoints, when enabled). Expired leases
 //     are handed out to the raft thread, which proposes their revocation.
 // Lock order: mu_ (raft inputs) and apply_mu_ are leaves; no lock is held
@@ -18,8 +22,10 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +57,91 @@
 
 namespace etcd::etcdserver {
 
+// Runs callbacks at their deadlines on its own thread (the request
+// timeouts of asynchronous proposals and reads). Thread-safe; Stop() (or
+// the destructor) runs every callback still waiting with `stopped` set and
+// joins the thread.
+class DeadlineTimer {
+ public:
+  using Fn = std::function<void(bool stopped)>;
+  struct Key {
+    absl::Time deadline;
+    uint64_t seq = 0;
+  };
+
+  DeadlineTimer();
+  ~DeadlineTimer() { Stop(); }
+  DeadlineTimer(const DeadlineTimer&) = delete;
+  DeadlineTimer& operator=(const DeadlineTimer&) = delete;
+
+  // Schedules `fn`; nullopt (and `fn` dropped uncalled) after Stop().
+  std::optional<Key> Add(absl::Time deadline, Fn fn);
+  // Drops the callback of `key` uncalled, if it has not run yet.
+  void Cancel(const Key& key);
+  void Stop();
+
+ private:
+  void Run();
+  absl::Mutex mu_;
+  std::map<std::pair<absl::Time, uint64_t>, Fn> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bumped when an entry becomes the earliest, to wake the thread.
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// A completion callback run at most once, by whichever of its callers
+// claims it first (the apply thread, the read-index path, the timer or
+// Stop). Shared by those paths.
+template <typename T>
+class OnceCallback {
+ public:
+  explicit OnceCallback(std::function<void(T)> fn) : fn_(std::move(fn)) {}
+  // Whether this caller won the right to Run().
+  bool Claim() { return !claimed_.exchange(true); }
+  // Only after a successful Claim().
+  void Run(T value) {
+    std::function<void(T)> fn = std::move(fn_);
+    fn_ = nullptr;
+    fn(std::move(value));
+  }
+  // The timer entry; set before the callback can be claimed by anyone but
+  // the timer.
+  DeadlineTimer::Key timer_key;
+
+ private:
+  std::atomic<bool> claimed_{false};
+  std::function<void(T)> fn_;
+};
+
+// Latencies counted in etcd's disk buckets (1 ms doubling to 8.192 s, then
+// +Inf), for /metrics histograms. Thread-safe; readers may see one
+// observation half-recorded (a bucket before the count).
+class DiskLatency {
+ public:
+  static constexpr int kBuckets = 15;
+  void Observe(absl::Duration d) {
+    double seconds = absl::ToDoubleSeconds(d);
+    int i = 0;
+    for (double bound = 0.001; i < kBuckets - 1 && seconds > bound; bound *= 2) ++i;
+    buckets_[i].fetch_add(1, std::memory_order_relaxed);
+    nanos_.fetch_add(absl::ToInt64Nanoseconds(d), std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void Read(std::vector<uint64_t>* buckets, double* seconds, uint64_t* count) const {
+    buckets->clear();
+    for (const auto& b : buckets_) buckets->push_back(b.load(std::memory_order_relaxed));
+    *seconds = static_cast<double>(nanos_.load(std::memory_order_relaxed)) / 1e9;
+    *count = count_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<uint64_t> buckets_[kBuckets] = {};
+  std::atomic<int64_t> nanos_{0};
+  std::atomic<uint64_t> count_{0};
+};
+
 // What applying one InternalRaftRequest produced.
 struct ApplyResult {
   absl::Status status;
@@ -68,12 +159,29 @@ class ServerImpl {
   void Stop();
 
   // --- Request plumbing -----------------------------------------------------
+  using ProposeCallback = std::function<void(absl::StatusOr<ApplyResult>)>;
+  // Proposes `request`; `done` runs exactly once: on the apply thread with
+  // the result, on the timer thread with ProposeTimeoutError at the
+  // deadline, with kErrStopped when the
+  // server stops first, or on the calling thread (before this returns) for
+  // errors found before proposing. Never under a lock of this class.
+  void ProposeWithCallback(etcdserverpb::InternalRaftRequest request, const RequestContext& ctx,
+                           ProposeCallback done);
   // Proposes `request` and waits for its result until the deadline.
   absl::StatusOr<ApplyResult> Propose(etcdserverpb::InternalRaftRequest request,
                                       const RequestContext& ctx);
+  // etcd's error for a proposal made at `start` that met its deadline:
+  // kErrTimeoutDueToLeaderFail when the current leader was elected after
+  // `start` and within two election timeouts of it, else kErrTimeout.
+  absl::Status ProposeTimeoutError(absl::Time start) const;
   // Fire and forget (lease checkpoints, alarms). Expired leases are
   // proposed by the raft thread itself (ProposeExpiredLeases).
   void ProposeAsync(etcdserverpb::InternalRaftRequest request);
+  // Calls `done` once a ReadIndex round has been applied (OK; from the
+  // apply thread), or with kErrTimeout / kErrStopped (timer thread), or
+  // at once on the calling thread when the server is not running.
+  void LinearizableReadNotifyAsync(const RequestContext& ctx,
+                                   std::function<void(absl::Status)> done);
   // Waits until a ReadIndex round has been applied (linearizable read).
   absl::Status LinearizableReadNotify(const RequestContext& ctx);
   absl::StatusOr<auth::AuthInfo> AuthInfoFrom(const RequestContext& ctx);
@@ -110,11 +218,15 @@ class ServerImpl {
   std::atomic<uint64_t> committed_index_{0};
   std::atomic<uint64_t> applied_index_{0};
   std::atomic<uint64_t> leader_changes_{0};
+  // When the current leader became known (absl::ToUnixNanos; 0: never).
+  std::atomic<int64_t> leader_elected_ns_{0};
   std::atomic<uint64_t> proposals_committed_{0};
   std::atomic<uint64_t> proposals_applied_{0};
   std::atomic<int64_t> proposals_pending_{0};
   std::atomic<uint64_t> proposals_failed_{0};
   std::atomic<uint64_t> snapshots_saved_{0};
+  DiskLatency wal_fsync_latency_;          // written by the raft thread
+  std::atomic<uint64_t> slow_applies_{0};  // applies over 100 ms
   std::atomic<bool> stopped_{false};
 
   // Stores. Created in Init, destroyed in Stop (in reverse order).
@@ -144,8 +256,15 @@ class ServerImpl {
     std::string data;
     absl::Time deadline;
   };
+  // The reads waiting for one ReadIndex round. Set() runs the waiters once,
+  // on the caller's thread, outside `mu`; Add() after Set() runs at once.
   struct ReadBatch {
-    wait::Promise<absl::Status> done;
+    void Add(std::function<void(absl::Status)> waiter);
+    void Set(const absl::Status& status);
+    absl::Mutex mu;
+    bool done ABSL_GUARDED_BY(mu) = false;
+    absl::Status status ABSL_GUARDED_BY(mu);
+    std::vector<std::function<void(absl::Status)>> waiters ABSL_GUARDED_BY(mu);
   };
   mutable absl::Mutex mu_;
   std::deque<PendingProposal> proposals_ ABSL_GUARDED_BY(mu_);
@@ -184,6 +303,10 @@ class ServerImpl {
     std::vector<raftpb::Entry> entries;
     // The ConfState after each conf change entry (by index).
     std::map<uint64_t, raftpb::ConfState> conf_states;
+    // ReadIndex rounds answered in this Ready: each batch completes on the
+    // apply thread once its index is applied, so that reads are never
+    // served on the raft thread.
+    std::vector<std::pair<uint64_t, std::shared_ptr<ReadBatch>>> reads;
   };
   absl::Mutex apply_mu_;
   std::deque<ApplyTask> apply_queue_ ABSL_GUARDED_BY(apply_mu_);
@@ -222,6 +345,9 @@ class ServerImpl {
   void CompactorLoop();
   absl::Mutex compactor_mu_;
   bool compactor_stop_ ABSL_GUARDED_BY(compactor_mu_) = false;
+
+  // Request deadlines of proposals and reads in flight.
+  DeadlineTimer timer_;
 
   std::thread raft_thread_;
   std::thread apply_thread_;

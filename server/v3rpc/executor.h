@@ -2,7 +2,11 @@
 // handlers make: the callback API's threads must never block, so each
 // handler hands its call to this pool and completes its reactor from there.
 // The pool bounds the number of threads whatever the number of RPCs and
-// streams.
+// streams. The per-request KV calls (Range, Put, DeleteRange, Txn, logical
+// Compact) and LeaseGrant/LeaseRevoke do not use it: they run on
+// EtcdServer's completion-callback API (PutAsync, ...), so the requests in
+// flight are not capped by the pool size. What still blocks (auth,
+// maintenance, cluster, keep-alives, physical compactions) runs here.
 //
 //   etcd::v3rpc::Executor executor(32);
 //   executor.Schedule([=] { reactor->Finish(Do(request)); });

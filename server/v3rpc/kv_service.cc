@@ -63,6 +63,31 @@ absl::Status CheckTxnRequest(const etcdserverpb::TxnRequest& r, uint64_t max_txn
 
 namespace {
 
+// Starts `call` on the calling (gRPC) thread; the call completes the RPC
+// through its callback, from the server's apply, raft or timer thread, with
+// no worker thread held while the request is in flight.
+template <typename Req, typename Resp>
+grpc::ServerUnaryReactor* RunAsync(
+    const Env& env, grpc::CallbackServerContext* context, const Req* request, Resp* response,
+    void (EtcdServer::*call)(const Req&, const RequestContext&, EtcdServer::Callback<Resp>)) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  (env.server->*call)(*request, MakeRequestContext(context),
+                      [reactor, response](absl::StatusOr<Resp> result) {
+                        if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
+                        *response = *std::move(result);
+                        reactor->Finish(grpc::Status::OK);
+                      });
+  return reactor;
+}
+
+// Fails the RPC at once with `status`.
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
 class KVService final : public etcdserverpb::KV::CallbackService {
  public:
   explicit KVService(const Env& env) : env_(env) {}
@@ -70,60 +95,39 @@ class KVService final : public etcdserverpb::KV::CallbackService {
   grpc::ServerUnaryReactor* Range(grpc::CallbackServerContext* context,
                                   const etcdserverpb::RangeRequest* request,
                                   etcdserverpb::RangeResponse* response) override {
-    EtcdServer* server = env_.server;
-    return RunUnary<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse>(
-        env_, context, request, response,
-        [server](const etcdserverpb::RangeRequest& r,
-                 const RequestContext& ctx) -> absl::StatusOr<etcdserverpb::RangeResponse> {
-          if (absl::Status s = CheckRangeRequest(r); !s.ok()) return s;
-          return server->Range(r, ctx);
-        });
+    if (absl::Status s = CheckRangeRequest(*request); !s.ok()) return FinishNow(context, s);
+    return RunAsync(env_, context, request, response, &EtcdServer::RangeAsync);
   }
 
   grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
                                 const etcdserverpb::PutRequest* request,
                                 etcdserverpb::PutResponse* response) override {
-    EtcdServer* server = env_.server;
-    return RunUnary<etcdserverpb::PutRequest, etcdserverpb::PutResponse>(
-        env_, context, request, response,
-        [server](const etcdserverpb::PutRequest& r,
-                 const RequestContext& ctx) -> absl::StatusOr<etcdserverpb::PutResponse> {
-          if (absl::Status s = CheckPutRequest(r); !s.ok()) return s;
-          return server->Put(r, ctx);
-        });
+    if (absl::Status s = CheckPutRequest(*request); !s.ok()) return FinishNow(context, s);
+    return RunAsync(env_, context, request, response, &EtcdServer::PutAsync);
   }
 
   grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext* context,
                                         const etcdserverpb::DeleteRangeRequest* request,
                                         etcdserverpb::DeleteRangeResponse* response) override {
-    EtcdServer* server = env_.server;
-    return RunUnary<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse>(
-        env_, context, request, response,
-        [server](const etcdserverpb::DeleteRangeRequest& r,
-                 const RequestContext& ctx) -> absl::StatusOr<etcdserverpb::DeleteRangeResponse> {
-          if (absl::Status s = CheckDeleteRequest(r); !s.ok()) return s;
-          return server->DeleteRange(r, ctx);
-        });
+    if (absl::Status s = CheckDeleteRequest(*request); !s.ok()) return FinishNow(context, s);
+    return RunAsync(env_, context, request, response, &EtcdServer::DeleteRangeAsync);
   }
 
   grpc::ServerUnaryReactor* Txn(grpc::CallbackServerContext* context,
                                 const etcdserverpb::TxnRequest* request,
                                 etcdserverpb::TxnResponse* response) override {
-    EtcdServer* server = env_.server;
-    uint64_t max_txn_ops = env_.max_txn_ops;
-    return RunUnary<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse>(
-        env_, context, request, response,
-        [server, max_txn_ops](const etcdserverpb::TxnRequest& r, const RequestContext& ctx)
-            -> absl::StatusOr<etcdserverpb::TxnResponse> {
-          if (absl::Status s = CheckTxnRequest(r, max_txn_ops); !s.ok()) return s;
-          return server->Txn(r, ctx);
-        });
+    if (absl::Status s = CheckTxnRequest(*request, env_.max_txn_ops); !s.ok()) {
+      return FinishNow(context, s);
+    }
+    return RunAsync(env_, context, request, response, &EtcdServer::TxnAsync);
   }
 
   grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* context,
                                     const etcdserverpb::CompactionRequest* request,
                                     etcdserverpb::CompactionResponse* response) override {
-    return RunUnary(env_, context, request, response, &EtcdServer::Compact);
+    // A physical compaction waits for the backend: on the worker pool.
+    if (request->physical()) return RunUnary(env_, context, request, response, &EtcdServer::Compact);
+    return RunAsync(env_, context, request, response, &EtcdServer::CompactAsync);
   }
 
  private:

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <memory>
 #include <utility>
 
@@ -26,27 +27,38 @@ class KeepAliveReactor final : public QueuedBidiReactor<etcdserverpb::LeaseKeepA
 
   void OnReadDone(bool ok) override {
     if (!ok) {
-      // The client closed its side (or the call broke): etcd returns nil.
-      FinishOnce(grpc::Status::OK);
+      // The client closed its side (or the call broke): etcd answers the
+      // renewals already read (a client may send one and half-close at
+      // once), then returns nil.
+      read_closed_ = true;
+      if (pending_.load() == 0) FinishOnce(grpc::Status::OK);
       return;
     }
+    ++pending_;
     etcdserverpb::LeaseKeepAliveRequest request = request_;
     std::weak_ptr<KeepAliveReactor> weak =
         std::static_pointer_cast<KeepAliveReactor>(shared_from_this());
     env_.executor->Schedule([weak, request = std::move(request), server = env_.server, ctx = ctx_] {
       std::shared_ptr<KeepAliveReactor> self = weak.lock();
-      if (self == nullptr || self->finishing()) return;
-      absl::StatusOr<etcdserverpb::LeaseKeepAliveResponse> r = server->LeaseRenew(request, ctx);
-      if (r.ok()) {
-        self->Send(std::move(*r));
-      } else if (rpctypes::IsLeaseNotFound(r.status())) {
-        etcdserverpb::LeaseKeepAliveResponse response;
-        *response.mutable_header() = server->Header();
-        response.set_id(request.id());
-        response.set_ttl(0);
-        self->Send(std::move(response));
-      } else {
-        self->FinishOnce(ToGrpcStatus(r.status()));
+      if (self == nullptr) return;
+      if (!self->finishing()) {
+        absl::StatusOr<etcdserverpb::LeaseKeepAliveResponse> r =
+            server->LeaseRenew(request, ctx);
+        if (r.ok()) {
+          self->Send(std::move(*r));
+        } else if (rpctypes::IsLeaseNotFound(r.status())) {
+          etcdserverpb::LeaseKeepAliveResponse response;
+          *response.mutable_header() = server->Header();
+          response.set_id(request.id());
+          response.set_ttl(0);
+          self->Send(std::move(response));
+        } else {
+          self->FinishOnce(ToGrpcStatus(r.status()));
+        }
+      }
+      // The last renewal after the client half-closed ends the stream.
+      if (--self->pending_ == 0 && self->read_closed_.load()) {
+        self->FinishOnce(grpc::Status::OK);
       }
     });
     if (!finishing()) StartRead(&request_);
@@ -56,7 +68,26 @@ class KeepAliveReactor final : public QueuedBidiReactor<etcdserverpb::LeaseKeepA
   const Env env_;
   const RequestContext ctx_;
   etcdserverpb::LeaseKeepAliveRequest request_;
+  // Renewals read but not answered yet, and whether the client half-closed.
+  std::atomic<int> pending_{0};
+  std::atomic<bool> read_closed_{false};
 };
+
+// Starts `call` on the calling (gRPC) thread; its callback completes the
+// RPC (see kv_service.cc).
+template <typename Req, typename Resp>
+grpc::ServerUnaryReactor* RunAsync(
+    const Env& env, grpc::CallbackServerContext* context, const Req* request, Resp* response,
+    void (EtcdServer::*call)(const Req&, const RequestContext&, EtcdServer::Callback<Resp>)) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  (env.server->*call)(*request, MakeRequestContext(context),
+                      [reactor, response](absl::StatusOr<Resp> result) {
+                        if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
+                        *response = *std::move(result);
+                        reactor->Finish(grpc::Status::OK);
+                      });
+  return reactor;
+}
 
 class LeaseService final : public etcdserverpb::Lease::CallbackService {
  public:
@@ -65,12 +96,12 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   grpc::ServerUnaryReactor* LeaseGrant(grpc::CallbackServerContext* context,
                                        const etcdserverpb::LeaseGrantRequest* request,
                                        etcdserverpb::LeaseGrantResponse* response) override {
-    return RunUnary(env_, context, request, response, &EtcdServer::LeaseGrant);
+    return RunAsync(env_, context, request, response, &EtcdServer::LeaseGrantAsync);
   }
   grpc::ServerUnaryReactor* LeaseRevoke(grpc::CallbackServerContext* context,
                                         const etcdserverpb::LeaseRevokeRequest* request,
                                         etcdserverpb::LeaseRevokeResponse* response) override {
-    return RunUnary(env_, context, request, response, &EtcdServer::LeaseRevoke);
+    return RunAsync(env_, context, request, response, &EtcdServer::LeaseRevokeAsync);
   }
   grpc::ServerUnaryReactor* LeaseTimeToLive(
       grpc::CallbackServerContext* context, const etcdserverpb::LeaseTimeToLiveRequest* request,
