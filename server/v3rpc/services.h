@@ -20,6 +20,10 @@ std::unique_ptr<grpc::Service> NewWatchService(const Env& env);
 std::unique_ptr<grpc::Service> NewClusterService(const Env& env);
 std::unique_ptr<grpc::Service> NewMaintenanceService(const Env& env);
 std::unique_ptr<grpc::Service> NewAuthService(const Env& env);
+// v3lockpb.Lock and v3electionpb.Election (lock_service.cc,
+// election_service.cc).
+std::unique_ptr<grpc::Service> NewLockService(const Env& env);
+std::unique_ptr<grpc::Service> NewElectionService(const Env& env);
 
 // etcd's request checks in the gRPC layer (v3rpc/key.go): empty keys,
 // values or leases given with ignore_*, too many txn operations.
