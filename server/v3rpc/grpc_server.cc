@@ -49,6 +49,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(etcdserver::EtcdSe
   impl->services.push_back(NewClusterService(env));
   impl->services.push_back(NewMaintenanceService(env));
   impl->services.push_back(NewAuthService(env));
+  impl->services.push_back(NewLockService(env));
+  impl->services.push_back(NewElectionService(env));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
@@ -79,6 +81,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(etcdserver::EtcdSe
     return absl::InternalError("failed to start the gRPC server");
   }
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+}
+
+std::shared_ptr<grpc::Channel> GrpcServer::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  return impl_->server->InProcessChannel(args);
 }
 
 void GrpcServer::AddConnection(int fd) {

@@ -24,6 +24,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
+namespace grpc {
+class Channel;
+}  // namespace grpc
+
 namespace etcd::etcdserver {
 class EtcdServer;
 }  // namespace etcd::etcdserver
@@ -65,6 +69,11 @@ class GrpcServer {
   // Stops taking calls, lets running calls finish until `deadline`, cancels
   // the rest, then joins the workers. Idempotent.
   void Shutdown(absl::Time deadline);
+
+  // A channel to these services inside the process (no socket), for the
+  // JSON gateway; calls on it fail once the server is shut down. Receives
+  // messages of any size, like etcd's gateway connection.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
 
  private:
   struct Impl;
