@@ -1,50 +1,57 @@
 #include "server/http/handlers.h"
 
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "api/version/version.h"
 
 namespace etcd::http {
 namespace {
 
-std::string JsonEscape(absl::string_view in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
 void Metric(std::string* out, absl::string_view name, absl::string_view type,
             absl::string_view help, absl::string_view labels, absl::string_view value) {
   absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name, labels,
                   " ", value, "\n");
+}
+
+// Go's strconv.FormatFloat(v, 'g', -1, 64) for the values seen here.
+std::string Float(double v) {
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+void Histogram(std::string* out, absl::string_view name, absl::string_view help,
+               const HistogramSnapshot& h) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " histogram\n");
+  // Without bounds of its own (nothing recorded it): etcd's disk buckets.
+  const std::vector<double> bounds = h.upper_bounds.empty() ? DiskLatencyBuckets() : h.upper_bounds;
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= bounds.size(); ++i) {
+    if (i < h.bucket_counts.size()) cumulative += h.bucket_counts[i];
+    std::string le = i < bounds.size() ? Float(bounds[i]) : "+Inf";
+    absl::StrAppend(out, name, "_bucket{le=\"", le, "\"} ", cumulative, "\n");
+  }
+  absl::StrAppend(out, name, "_sum ", Float(h.sum), "\n", name, "_count ", h.count, "\n");
 }
 
 struct HealthCounters {
@@ -60,6 +67,62 @@ Response MethodNotAllowed() {
 
 }  // namespace
 
+std::vector<double> DiskLatencyBuckets() {
+  std::vector<double> bounds;
+  for (int i = 0; i < 14; ++i) bounds.push_back(0.001 * static_cast<double>(1 << i));
+  return bounds;
+}
+
+ProcessMetrics ReadProcessMetrics() {
+  ProcessMetrics p;
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // Fields after the command name "(...)", which may hold spaces.
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return p;
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ');
+  // fields[0] is field 3 (state): utime 14, stime 15, starttime 22,
+  // vsize 23, rss 24.
+  if (fields.size() < 22) return p;
+  double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  uint64_t utime, stime, start_ticks, vsize;
+  int64_t rss_pages;
+  if (!absl::SimpleAtoi(fields[11], &utime) || !absl::SimpleAtoi(fields[12], &stime) ||
+      !absl::SimpleAtoi(fields[19], &start_ticks) || !absl::SimpleAtoi(fields[20], &vsize) ||
+      !absl::SimpleAtoi(fields[21], &rss_pages)) {
+    return p;
+  }
+  p.cpu_seconds = static_cast<double>(utime + stime) / ticks;
+  p.virtual_memory_bytes = static_cast<int64_t>(vsize);
+  p.resident_memory_bytes = rss_pages * ::sysconf(_SC_PAGESIZE);
+  // Boot time, for the start time since the epoch.
+  std::ifstream proc_stat("/proc/stat");
+  std::string line;
+  while (std::getline(proc_stat, line)) {
+    int64_t btime;
+    if (absl::StartsWith(line, "btime ") && absl::SimpleAtoi(line.substr(6), &btime)) {
+      p.start_time_seconds = static_cast<double>(btime) + static_cast<double>(start_ticks) / ticks;
+    }
+  }
+  int64_t fds = 0;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] != '.') ++fds;
+    }
+    ::closedir(dir);
+    p.open_fds = fds - 1;  // the directory stream's own descriptor
+  }
+  rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) p.max_fds = static_cast<int64_t>(limit.rlim_cur);
+  if (::getrlimit(RLIMIT_AS, &limit) == 0) {
+    p.virtual_memory_max_bytes = limit.rlim_cur == RLIM_INFINITY
+                                     ? 18446744073709551615.0
+                                     : static_cast<double>(limit.rlim_cur);
+  }
+  p.ok = true;
+  return p;
+}
+
 std::string RenderMetrics(const MetricsSnapshot& s, uint64_t health_success,
                           uint64_t health_failures) {
   std::string out;
@@ -70,6 +133,10 @@ std::string RenderMetrics(const MetricsSnapshot& s, uint64_t health_success,
          "The revision of the last compaction in store.", "", absl::StrCat(s.compact_revision));
   Metric(&out, "etcd_debugging_mvcc_current_revision", "gauge", "The current revision of store.",
          "", absl::StrCat(s.current_revision));
+  Histogram(&out, "etcd_disk_backend_commit_duration_seconds",
+            "The latency distributions of commit called by backend.", s.backend_commit);
+  Histogram(&out, "etcd_disk_wal_fsync_duration_seconds",
+            "The latency distributions of fsync called by WAL.", s.wal_fsync);
   Metric(&out, "etcd_mvcc_db_total_size_in_bytes", "gauge",
          "Total size of the underlying database physically allocated in bytes.", "",
          absl::StrCat(s.db_total_size_bytes));
@@ -78,6 +145,9 @@ std::string RenderMetrics(const MetricsSnapshot& s, uint64_t health_success,
          absl::StrCat(s.db_total_size_in_use_bytes));
   Metric(&out, "etcd_server_has_leader", "gauge",
          "Whether or not a leader exists. 1 is existence, 0 is not.", "", s.has_leader ? "1" : "0");
+  Metric(&out, "etcd_server_heartbeat_send_failures_total", "counter",
+         "The total number of leader heartbeat send failures (likely overloaded from slow disk).",
+         "", absl::StrCat(s.heartbeat_send_failures));
   Metric(&out, "etcd_server_health_failures", "counter", "The total number of failed health checks",
          "", absl::StrCat(health_failures));
   Metric(&out, "etcd_server_health_success", "counter",
@@ -105,9 +175,31 @@ std::string RenderMetrics(const MetricsSnapshot& s, uint64_t health_success,
          absl::StrCat(s.proposals_pending));
   Metric(&out, "etcd_server_quota_backend_bytes", "gauge",
          "Current backend storage quota size in bytes.", "", absl::StrCat(s.quota_backend_bytes));
+  Metric(&out, "etcd_server_slow_apply_total", "counter",
+         "The total number of slow apply requests (likely overloaded from slow disk).", "",
+         absl::StrCat(s.slow_apply));
   Metric(&out, "etcd_server_version", "gauge",
          "Which version is running. 1 for 'server_version' label with current version.",
          absl::StrCat("{server_version=\"", version::kServerVersion, "\"}"), "1");
+  if (s.process.ok) {
+    const ProcessMetrics& p = s.process;
+    Metric(&out, "process_cpu_seconds_total", "counter",
+           "Total user and system CPU time spent in seconds.", "", Float(p.cpu_seconds));
+    Metric(&out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", "",
+           absl::StrCat(p.max_fds));
+    Metric(&out, "process_open_fds", "gauge", "Number of open file descriptors.", "",
+           absl::StrCat(p.open_fds));
+    Metric(&out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", "",
+           absl::StrCat(p.resident_memory_bytes));
+    Metric(&out, "process_start_time_seconds", "gauge",
+           "Start time of the process since unix epoch in seconds.", "",
+           Float(p.start_time_seconds));
+    Metric(&out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", "",
+           absl::StrCat(p.virtual_memory_bytes));
+    Metric(&out, "process_virtual_memory_max_bytes", "gauge",
+           "Maximum amount of virtual memory available in bytes.", "",
+           Float(p.virtual_memory_max_bytes));
+  }
   return out;
 }
 
@@ -135,13 +227,14 @@ void InstallEndpoints(Mux* mux, EndpointCallbacks callbacks) {
       return Response::Json(200, "{\"health\":\"true\",\"reason\":\"\"}");
     }
     counters->failures.fetch_add(1, std::memory_order_relaxed);
-    return Response::Error(503, absl::StrCat("{\"health\":\"false\",\"reason\":\"",
-                                             JsonEscape(status.message()), "\"}"));
+    return Response::Error(503, absl::StrCat("{\"health\":\"false\",\"reason\":",
+                                             JsonQuote(status.message()), "}"));
   });
 
   mux->Handle("/metrics", [shared, counters](const Request& request) {
     if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed();
     MetricsSnapshot snapshot = shared->metrics ? shared->metrics() : MetricsSnapshot();
+    if (!snapshot.process.ok) snapshot.process = ReadProcessMetrics();
     Response response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response.body = RenderMetrics(snapshot, counters->success.load(), counters->failures.load());

@@ -37,6 +37,35 @@ struct HealthQuery {
   bool serializable = false;
 };
 
+// A Prometheus histogram as read at one moment.
+struct HistogramSnapshot {
+  // Upper bounds of the buckets, ascending; +Inf is implied after them.
+  // Empty: DiskLatencyBuckets().
+  std::vector<double> upper_bounds;
+  // Observations per bucket (not cumulative): upper_bounds.size() + 1
+  // entries, the last for +Inf. Empty: no observations yet.
+  std::vector<uint64_t> bucket_counts;
+  double sum = 0;
+  uint64_t count = 0;
+};
+
+// etcd's buckets for disk latencies (WAL fsync, backend commit): 1 ms
+// doubling up to 8.192 s.
+std::vector<double> DiskLatencyBuckets();
+
+// The process_* figures of Prometheus' Go client, read from /proc/self.
+struct ProcessMetrics {
+  bool ok = false;         // false when /proc could not be read (nothing rendered)
+  double cpu_seconds = 0;  // process_cpu_seconds_total
+  int64_t resident_memory_bytes = 0;
+  int64_t virtual_memory_bytes = 0;
+  double virtual_memory_max_bytes = 0;  // RLIMIT_AS; infinity as Go's 2^64
+  int64_t open_fds = 0;
+  int64_t max_fds = 0;
+  double start_time_seconds = 0;  // since the Unix epoch
+};
+ProcessMetrics ReadProcessMetrics();
+
 // The figures /metrics reports, read when it is scraped. Names are etcd's.
 struct MetricsSnapshot {
   bool has_leader = false;                 // etcd_server_has_leader
@@ -47,6 +76,8 @@ struct MetricsSnapshot {
   uint64_t proposals_applied = 0;          // etcd_server_proposals_applied_total
   int64_t proposals_pending = 0;           // etcd_server_proposals_pending
   uint64_t proposals_failed = 0;           // etcd_server_proposals_failed_total
+  uint64_t slow_apply = 0;                 // etcd_server_slow_apply_total
+  uint64_t heartbeat_send_failures = 0;    // etcd_server_heartbeat_send_failures_total
   int64_t db_total_size_bytes = 0;         // etcd_mvcc_db_total_size_in_bytes
   int64_t db_total_size_in_use_bytes = 0;  // etcd_mvcc_db_total_size_in_use_in_bytes
   int64_t quota_backend_bytes = 0;         // etcd_server_quota_backend_bytes
@@ -54,6 +85,10 @@ struct MetricsSnapshot {
   int64_t compact_revision = 0;            // etcd_debugging_mvcc_compact_revision
   uint64_t member_id = 0;                  // etcd_server_id{server_id}
   std::string cluster_version;             // etcd_cluster_version{cluster_version}
+  HistogramSnapshot wal_fsync;             // etcd_disk_wal_fsync_duration_seconds
+  HistogramSnapshot backend_commit;        // etcd_disk_backend_commit_duration_seconds
+  // Filled by the /metrics handler itself when the callback leaves ok false.
+  ProcessMetrics process;
 };
 
 struct EndpointCallbacks {
@@ -65,7 +100,8 @@ struct EndpointCallbacks {
   std::function<MetricsSnapshot()> metrics;
 };
 
-// Installs /version, /health and /metrics on `mux`.
+// Installs /version, /health and /metrics on `mux`. /metrics adds the
+// process_* figures (ReadProcessMetrics) to the callback's snapshot.
 void InstallEndpoints(Mux* mux, EndpointCallbacks callbacks);
 
 // The Prometheus text for `snapshot` plus the health counters.

@@ -85,5 +85,57 @@ TEST(HandlersTest, Metrics) {
   }
 }
 
+TEST(HandlersTest, HistogramsUseEtcdBucketsAndAreCumulative) {
+  MetricsSnapshot s;
+  s.wal_fsync.upper_bounds = DiskLatencyBuckets();
+  s.wal_fsync.bucket_counts.assign(s.wal_fsync.upper_bounds.size() + 1, 0);
+  s.wal_fsync.bucket_counts[0] = 3;   // <= 1 ms
+  s.wal_fsync.bucket_counts[2] = 1;   // <= 4 ms
+  s.wal_fsync.bucket_counts[14] = 1;  // > 8.192 s
+  s.wal_fsync.sum = 9.5;
+  s.wal_fsync.count = 5;
+  std::string body = RenderMetrics(s, 0, 0);
+  for (const char* line : {
+           "# HELP etcd_disk_wal_fsync_duration_seconds The latency distributions of fsync called "
+           "by WAL.\n# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n"
+           "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"0.001\"} 3\n"
+           "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"0.002\"} 3\n"
+           "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"0.004\"} 4\n",
+           "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"8.192\"} 4\n"
+           "etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} 5\n"
+           "etcd_disk_wal_fsync_duration_seconds_sum 9.5\n"
+           "etcd_disk_wal_fsync_duration_seconds_count 5\n",
+           // Never observed: every bucket present, all zero.
+           "etcd_disk_backend_commit_duration_seconds_bucket{le=\"0.512\"} 0\n",
+           "etcd_disk_backend_commit_duration_seconds_count 0\n",
+       }) {
+    EXPECT_TRUE(absl::StrContains(body, line)) << line << "\n" << body;
+  }
+  EXPECT_EQ(DiskLatencyBuckets().size(), 14u);
+}
+
+TEST(HandlersTest, MetricsAddProcessFigures) {
+  ProcessMetrics p = ReadProcessMetrics();
+  ASSERT_TRUE(p.ok);
+  EXPECT_GT(p.resident_memory_bytes, 0);
+  EXPECT_GE(p.virtual_memory_bytes, p.resident_memory_bytes);
+  EXPECT_GE(p.open_fds, 3);  // at least stdin/stdout/stderr under bazel
+  EXPECT_GT(p.max_fds, 0);
+  EXPECT_GT(p.start_time_seconds, 1.6e9);
+  EXPECT_GE(p.cpu_seconds, 0);
+
+  Mux mux;
+  InstallEndpoints(&mux, EndpointCallbacks());
+  std::string body = mux.Serve(Get("/metrics")).body;
+  for (const char* name :
+       {"\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total ",
+        "\nprocess_resident_memory_bytes ", "\nprocess_open_fds ", "\nprocess_max_fds ",
+        "\nprocess_start_time_seconds ", "\nprocess_virtual_memory_bytes ",
+        "\nprocess_virtual_memory_max_bytes ", "\netcd_server_slow_apply_total 0\n",
+        "\netcd_server_heartbeat_send_failures_total 0\n"}) {
+    EXPECT_TRUE(absl::StrContains(body, name)) << name << "\n" << body;
+  }
+}
+
 }  // namespace
 }  // namespace etcd::http

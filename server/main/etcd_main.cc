@@ -3,13 +3,17 @@
 // flag errors, 1 for configuration errors, 0 for --help and --version. With
 // a valid configuration it binds the client listeners, starts the member
 // (server/etcdserver), serves gRPC and HTTP on each client URL (one port for
-// both, server/http/listener.h) and runs until SIGINT or SIGTERM, then stops
+// both, server/http/listener.h; https:// through server/tls), HTTP only on
+// --listen-client-http-urls, /metrics and /health on --listen-metrics-urls,
+// and runs until SIGINT or SIGTERM, then stops
 // gracefully and re-raises the signal, as etcd does.
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -21,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "api/etcdserverpb/rpc.pb.h"
 #include "api/version/version.h"
@@ -28,9 +33,12 @@
 #include "server/embed/config.h"
 #include "server/embed/config_flags.h"
 #include "server/etcdserver/etcdserver.h"
+#include "server/gateway/gateway.h"
 #include "server/http/handlers.h"
 #include "server/http/http_server.h"
 #include "server/http/listener.h"
+#include "server/tls/peer_identity.h"
+#include "server/tls/tls.h"
 #include "server/v3rpc/grpc_server.h"
 
 namespace {
@@ -100,6 +108,10 @@ etcd::http::MetricsSnapshot Metrics(etcd::etcdserver::EtcdServer* server) {
   s.proposals_applied = m.proposals_applied;
   s.proposals_pending = m.proposals_pending;
   s.proposals_failed = m.proposals_failed;
+  s.slow_apply = m.slow_apply_total;
+  s.wal_fsync.bucket_counts = m.wal_fsync_buckets;
+  s.wal_fsync.sum = m.wal_fsync_seconds;
+  s.wal_fsync.count = m.wal_fsync_count;
   s.db_total_size_bytes = m.db_total_size_bytes;
   s.db_total_size_in_use_bytes = m.db_total_size_in_use_bytes;
   s.quota_backend_bytes = m.quota_backend_bytes;
@@ -111,38 +123,136 @@ etcd::http::MetricsSnapshot Metrics(etcd::etcdserver::EtcdServer* server) {
 }
 
 struct Listener {
+  enum class Kind {
+    kClient,      // --listen-client-urls: gRPC, and HTTP unless kClientHttp exist
+    kClientHttp,  // --listen-client-http-urls: HTTP only
+    kMetrics,     // --listen-metrics-urls: /metrics and /health only
+  };
   std::unique_ptr<etcd::http::ClientListener> listener;
   std::string url;
-  // Serves gRPC as well as HTTP (a --listen-client-urls listener).
-  bool grpc = false;
+  Kind kind = Kind::kClient;
+  // Serves TLS (an https:// URL) and/or plaintext (an http:// URL). Like
+  // etcd, an http:// and an https:// client URL with the same host and port
+  // share one listener, which tells TLS from plaintext per connection.
+  bool secure = false;
+  bool insecure = false;
+  // Set when secure: decrypts connections before they reach a server.
+  std::unique_ptr<etcd::tls::Terminator> tls;
 };
 
+struct Listeners {
+  // Shared by every https:// listener; declared first so that it outlives
+  // their terminators.
+  std::unique_ptr<etcd::tls::ServerContext> tls_context;
+  std::vector<Listener> list;
+};
+
+// The client TLS context: from --cert-file/--key-file, or --auto-tls
+// certificates in <data-dir>/fixtures/client (made once, then reused).
+absl::StatusOr<std::unique_ptr<etcd::tls::ServerContext>> ClientTlsContext(
+    const etcd::embed::Config& config, etcd::log::Logger& logger) {
+  etcd::tls::ServerOptions options;
+  options.cert_file = config.client_tls.cert_file;
+  options.key_file = config.client_tls.key_file;
+  if (config.client_tls.auto_tls && !options.cert_file.empty()) {
+    logger.Warn("ignoring client auto TLS since certs given");
+  } else if (config.client_tls.auto_tls) {
+    std::vector<std::string> hosts;
+    for (const etcd::types::URL& url : config.listen_client_urls) hosts.push_back(url.HostPort());
+    std::string dir = config.data_dir + "/fixtures/client";
+    absl::StatusOr<etcd::tls::SelfCertFiles> files =
+        etcd::tls::SelfCert(dir, hosts, static_cast<int>(config.self_signed_cert_validity));
+    if (!files.ok()) return files.status();
+    options.cert_file = files->cert_file;
+    options.key_file = files->key_file;
+  }
+  options.trusted_ca_file = config.client_tls.trusted_ca_file;
+  options.client_cert_auth = config.client_tls.client_cert_auth;
+  options.crl_file = config.client_tls.crl_file;
+  options.allowed_hostnames = config.client_tls.allowed_hostnames;
+  options.min_version = config.tls_min_version;
+  options.max_version = config.tls_max_version;
+  options.cipher_suites = config.cipher_suites;
+  logger.Info("starting with client TLS",
+              {{"cert-file", options.cert_file},
+               {"key-file", options.key_file},
+               {"trusted-ca-file", options.trusted_ca_file},
+               {"client-cert-auth", options.client_cert_auth ? "true" : "false"},
+               {"crl-file", options.crl_file}});
+  return etcd::tls::ServerContext::Create(options);
+}
+
 // Binds every client, client-HTTP and metrics URL; fails on the first that
-// cannot be bound (etcd checks them before touching the data dir).
-absl::StatusOr<std::vector<Listener>> BindListeners(const etcd::embed::Config& config,
-                                                    etcd::log::Logger& logger) {
-  std::vector<Listener> listeners;
+// cannot be bound or secured (etcd checks them before touching the data dir).
+absl::StatusOr<Listeners> BindListeners(const etcd::embed::Config& config,
+                                        etcd::log::Logger& logger) {
+  Listeners listeners;
   etcd::http::ListenOptions options;
   options.reuse_address = true;
   options.reuse_port = config.socket_reuse_port;
-  auto bind = [&](const etcd::types::URLs& urls, bool grpc) -> absl::Status {
+  bool have_tls = !config.client_tls.cert_file.empty() && !config.client_tls.key_file.empty();
+  auto bind = [&](const etcd::types::URLs& urls, Listener::Kind kind) -> absl::Status {
     for (const etcd::types::URL& url : urls) {
-      if (url.scheme != "http") {
+      if (url.scheme != "http" && url.scheme != "https") {
         return absl::UnimplementedError(absl::StrCat(
-            "client URL ", url.String(), ": only http:// listeners are supported so far"));
+            "URL ", url.String(), ": only http:// and https:// listeners are supported"));
       }
+      if (url.scheme == "https" && !have_tls && !config.client_tls.auto_tls) {
+        // etcd's messages: per-URL for client URLs, transport's for metrics.
+        if (kind == Listener::Kind::kMetrics) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("cannot listen on TLS for ", url.HostPort(),
+                           ": KeyFile and CertFile are not presented"));
+        }
+        return absl::InvalidArgumentError(
+            absl::StrCat("TLS key/cert (--cert-file, --key-file) must be provided for client url ",
+                         url.String(), " with HTTPS scheme"));
+      }
+      if (url.scheme == "http" && kind == Listener::Kind::kClient) {
+        if (have_tls) {
+          logger.Warn(
+              "scheme is HTTP while key and cert files are present; ignoring key and cert "
+              "files",
+              {{"client-url", url.String()}});
+        }
+        if (config.client_tls.client_cert_auth) {
+          logger.Warn(
+              "scheme is HTTP while --client-cert-auth is enabled; ignoring client cert "
+              "auth for this URL",
+              {{"client-url", url.String()}});
+        }
+      }
+      if (url.scheme == "https" && listeners.tls_context == nullptr) {
+        absl::StatusOr<std::unique_ptr<etcd::tls::ServerContext>> context =
+            ClientTlsContext(config, logger);
+        if (!context.ok()) return context.status();
+        listeners.tls_context = std::move(*context);
+      }
+      bool secure = url.scheme == "https";
+      bool merged = false;
+      for (Listener& l : listeners.list) {
+        if (l.kind == kind && l.url.substr(l.url.find("//") + 2) == url.HostPort()) {
+          l.secure = l.secure || secure;
+          l.insecure = l.insecure || !secure;
+          merged = true;
+        }
+      }
+      if (merged) continue;
       absl::StatusOr<std::unique_ptr<etcd::http::ClientListener>> listener =
           etcd::http::ClientListener::Listen(url.HostPort(), options);
       if (!listener.ok()) return listener.status();
-      listeners.push_back({std::move(*listener), url.String(), grpc});
+      listeners.list.push_back(
+          {std::move(*listener), url.String(), kind, secure, !secure, nullptr});
     }
     return absl::OkStatus();
   };
-  // With --listen-client-http-urls, HTTP leaves the client URLs (which then
-  // still answer HTTP/1.1 with the same handlers: etcd would refuse it).
-  if (absl::Status s = bind(config.listen_client_urls, true); !s.ok()) return s;
-  if (absl::Status s = bind(config.listen_client_http_urls, false); !s.ok()) return s;
-  if (absl::Status s = bind(config.listen_metrics_urls, false); !s.ok()) return s;
+  if (absl::Status s = bind(config.listen_client_urls, Listener::Kind::kClient); !s.ok()) return s;
+  if (absl::Status s = bind(config.listen_client_http_urls, Listener::Kind::kClientHttp); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = bind(config.listen_metrics_urls, Listener::Kind::kMetrics); !s.ok()) {
+    return s;
+  }
   return listeners;
 }
 
@@ -155,7 +265,7 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<std::vector<Listener>> listeners = BindListeners(config, logger);
+  absl::StatusOr<Listeners> listeners = BindListeners(config, logger);
   if (!listeners.ok()) {
     logger.Error("failed to listen on client URLs", {{"error", listeners.status()}});
     std::fprintf(stderr, "etcd: %s\n", std::string(listeners.status().message()).c_str());
@@ -202,15 +312,89 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
   callbacks.health = [member](const etcd::http::HealthQuery& q) { return CheckHealth(member, q); };
   callbacks.metrics = [member] { return Metrics(member); };
   etcd::http::InstallEndpoints(&mux, std::move(callbacks));
-  etcd::http::ConnectionServer http(&mux);
+  // etcd's gRPC-JSON gateway on /v3/ and /v3beta/, calling the gRPC server
+  // in process. Destroyed after `http` (declared before it).
+  std::unique_ptr<etcd::gateway::Gateway> gateway;
+  if (config.enable_grpc_gateway) {
+    gateway = std::make_unique<etcd::gateway::Gateway>((*grpc)->InProcessChannel());
+    gateway->Install(&mux);
+  }
+  // JSON carries bytes in base64 (a third bigger): let gateway bodies through
+  // and leave the real --max-request-bytes check to the gRPC server.
+  etcd::http::ConnectionServer http(
+      &mux, std::max<uint64_t>(etcd::http::ConnectionServer::kDefaultMaxRequestBytes,
+                               2 * config.max_request_bytes + 512 * 1024));
+
+  // --listen-metrics-urls serve /metrics and /health only (etcd's
+  // HandleMetricsHealth), through the same handlers and counters.
+  etcd::http::Mux metrics_mux;
+  for (const char* path : {"/metrics", "/health"}) {
+    metrics_mux.Handle(path, [&mux](const etcd::http::Request& r) { return mux.Serve(r); });
+  }
+  etcd::http::ConnectionServer metrics_http(&metrics_mux);
 
   etcd::v3rpc::GrpcServer* grpc_server = grpc->get();
-  for (Listener& l : *listeners) {
-    if (l.grpc) {
-      l.listener->Start([grpc_server](int fd) { grpc_server->AddConnection(fd); },
-                        [&http](int fd) { http.Serve(fd); });
+  bool split_http = !config.listen_client_http_urls.empty();
+  for (Listener& l : listeners->list) {
+    etcd::http::ClientListener::ConnectionHandler on_http2 = [](int fd) { ::close(fd); };
+    etcd::http::ClientListener::ConnectionHandler on_http1 = [&http](int fd) { http.Serve(fd); };
+    if (l.kind == Listener::Kind::kClient) {
+      on_http2 = [grpc_server](int fd) { grpc_server->AddConnection(fd); };
+      // Like etcd 3.5: with --listen-client-http-urls the client URLs carry
+      // gRPC only.
+      if (split_http) on_http1 = [](int fd) { ::close(fd); };
+    } else if (l.kind == Listener::Kind::kMetrics) {
+      on_http1 = [&metrics_http](int fd) { metrics_http.Serve(fd); };
+    }
+    if (l.secure && l.insecure) {
+      // Plaintext HTTP/2 was sniffed by the listener; everything else is
+      // TLS when it opens with a handshake record, else plaintext HTTP/1.1.
+      l.tls =
+          std::make_unique<etcd::tls::Terminator>(listeners->tls_context.get(), on_http2, on_http1);
+      if (absl::Status s = l.tls->Start(); !s.ok()) {
+        logger.Error("failed to start TLS", {{"error", s}});
+        for (Listener& started : listeners->list) started.listener->Stop();
+        (*grpc)->Shutdown(absl::Now());
+        member->Stop();
+        return 1;
+      }
+      etcd::tls::Terminator* tls = l.tls.get();
+      l.listener->Start(
+          [on_http2](int fd) {
+            etcd::tls::SetPeerCommonName(fd, "");
+            on_http2(fd);
+          },
+          [tls, on_http1](int fd) {
+            unsigned char first = 0;
+            if (::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && first == 0x16) {
+              tls->Serve(fd);
+            } else {
+              on_http1(fd);
+            }
+          });
+    } else if (l.secure) {
+      l.tls = std::make_unique<etcd::tls::Terminator>(listeners->tls_context.get(),
+                                                      std::move(on_http2), std::move(on_http1));
+      if (absl::Status s = l.tls->Start(); !s.ok()) {
+        logger.Error("failed to start TLS", {{"error", s}});
+        for (Listener& started : listeners->list) started.listener->Stop();
+        (*grpc)->Shutdown(absl::Now());
+        member->Stop();
+        return 1;
+      }
+      etcd::tls::Terminator* tls = l.tls.get();
+      // The TLS client hello is never the HTTP/2 preface; a plaintext
+      // preface on a TLS port is refused by the terminator.
+      l.listener->Start([tls](int fd) { tls->Serve(fd); }, [tls](int fd) { tls->Serve(fd); });
     } else {
-      l.listener->Start([](int fd) { ::close(fd); }, [&http](int fd) { http.Serve(fd); });
+      // The terminator records TLS clients' certificate names; a plaintext
+      // socket must not inherit one from an earlier socket of that number.
+      l.listener->Start(
+          [on_http2 = std::move(on_http2)](int fd) {
+            etcd::tls::SetPeerCommonName(fd, "");
+            on_http2(fd);
+          },
+          std::move(on_http1));
     }
   }
 
@@ -220,10 +404,16 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
     if (!ready && member->HasLeader()) {
       ready = true;
       logger.Info("ready to serve client requests");
-      for (const Listener& l : *listeners) {
-        if (l.grpc) {
-          logger.Warn("serving insecure client requests; this is strongly discouraged!",
-                      {{"address", l.url.substr(l.url.find("//") + 2)}});
+      for (const Listener& l : listeners->list) {
+        std::string address = l.url.substr(l.url.find("//") + 2);
+        if (l.kind == Listener::Kind::kMetrics) {
+          logger.Info("serving metrics", {{"address", l.url}});
+        } else {
+          if (l.secure) logger.Info("serving client traffic securely", {{"address", address}});
+          if (l.insecure) {
+            logger.Warn("serving insecure client requests; this is strongly discouraged!",
+                        {{"address", address}});
+          }
         }
       }
     }
@@ -240,11 +430,16 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
     logger.Info("received signal; shutting down",
                 {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
   }
-  for (Listener& l : *listeners) l.listener->Stop();
+  for (Listener& l : listeners->list) l.listener->Stop();
   http.Stop();
+  metrics_http.Stop();
   // Calls still running after two seconds (watch streams, mostly) are
   // cancelled; the member then fails whatever still waits on it.
   (*grpc)->Shutdown(absl::Now() + absl::Seconds(2));
+  // After gRPC's goodbye has gone out through them.
+  for (Listener& l : listeners->list) {
+    if (l.tls != nullptr) l.tls->Stop();
+  }
   member->Stop();
   logger.Info("stopped etcd server");
   (void)logger.Sync();
@@ -259,6 +454,10 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built without NDEBUG, so every mutex operation would
+  // also run deadlock detection under a global lock (~13% of the CPU per
+  // put). The library tests keep it on; the member turns it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "gateway" || args[0] == "grpc-proxy")) {
     std::fprintf(stderr, "etcd %s: not part of this binary; see bazel run //:grpc-proxy\n",

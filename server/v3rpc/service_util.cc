@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api/rpctypes/rpctypes.h"
+#include "server/tls/peer_identity.h"
 
 namespace etcd::v3rpc {
 
@@ -18,6 +19,9 @@ etcdserver::RequestContext MakeRequestContext(const grpc::CallbackServerContext*
   auto it = metadata.find(rpctypes::kMetadataTokenKey);
   if (it == metadata.end()) it = metadata.find(rpctypes::kMetadataTokenKeyGateway);
   if (it != metadata.end()) ctx.token.assign(it->second.data(), it->second.size());
+  // Without a token, a verified client certificate's common name is the
+  // user (--client-cert-auth), as in etcd.
+  if (ctx.token.empty()) ctx.tls_common_name = tls::PeerCommonName(context->peer());
   auto leader = metadata.find(rpctypes::kMetadataRequireLeaderKey);
   if (leader != metadata.end() &&
       std::string(leader->second.data(), leader->second.size()) == rpctypes::kMetadataHasLeader) {
