@@ -1,9 +1,11 @@
 #include "e2e/etcd_process.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
@@ -45,7 +47,52 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(std::string bina
   return p;
 }
 
+absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> EtcdProcess::StartCluster(
+    std::string binary, std::string dir, int n, std::vector<std::string> extra_args,
+    absl::Duration ready_timeout) {
+  absl::StatusOr<std::vector<int>> ports = testutil::FreePorts(2 * n);
+  if (!ports.ok()) return ports.status();
+  std::vector<std::string> initial;
+  for (int i = 0; i < n; ++i) {
+    initial.push_back(absl::StrCat("m", i + 1, "=http://127.0.0.1:", (*ports)[2 * i + 1]));
+  }
+  std::vector<std::unique_ptr<EtcdProcess>> members;
+  for (int i = 0; i < n; ++i) {
+    std::unique_ptr<EtcdProcess> p(new EtcdProcess());
+    std::string name = absl::StrCat("m", i + 1);
+    p->dir_ = absl::StrCat(dir, "/", name);
+    if (::mkdir(p->dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("mkdir ", p->dir_));
+    }
+    p->data_dir_ = absl::StrCat(p->dir_, "/", name, ".etcd");
+    p->endpoint_ = absl::StrCat("127.0.0.1:", (*ports)[2 * i]);
+    std::string client = absl::StrCat("http://", p->endpoint_);
+    std::string peer = absl::StrCat("http://127.0.0.1:", (*ports)[2 * i + 1]);
+    p->argv_ = {binary,
+                "--name=" + name,
+                "--data-dir=" + p->data_dir_,
+                "--listen-client-urls=" + client,
+                "--advertise-client-urls=" + client,
+                "--listen-peer-urls=" + peer,
+                "--initial-advertise-peer-urls=" + peer,
+                "--initial-cluster=" + absl::StrJoin(initial, ","),
+                "--initial-cluster-token=e2e-cluster"};
+    p->argv_.insert(p->argv_.end(), extra_args.begin(), extra_args.end());
+    if (absl::Status s = p->Spawn(); !s.ok()) return s;
+    members.push_back(std::move(p));
+  }
+  for (auto& p : members) {
+    if (absl::Status s = p->WaitReady(ready_timeout); !s.ok()) return s;
+  }
+  return members;
+}
+
 absl::Status EtcdProcess::Launch(absl::Duration ready_timeout) {
+  if (absl::Status s = Spawn(); !s.ok()) return s;
+  return WaitReady(ready_timeout);
+}
+
+absl::Status EtcdProcess::Spawn() {
   testutil::SubprocessOptions options;
   options.argv = argv_;
   options.cwd = dir_;
@@ -56,6 +103,10 @@ absl::Status EtcdProcess::Launch(absl::Duration ready_timeout) {
       testutil::Subprocess::Start(options);
   if (!process.ok()) return process.status();
   process_ = std::move(*process);
+  return absl::OkStatus();
+}
+
+absl::Status EtcdProcess::WaitReady(absl::Duration ready_timeout) {
   bool ready = testutil::WaitUntil(
       [&] {
         return !process_->Alive() ||

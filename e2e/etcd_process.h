@@ -44,6 +44,13 @@ class EtcdProcess {
       std::string binary, std::string dir, std::vector<std::string> extra_args = {},
       absl::Duration ready_timeout = absl::Seconds(60));
 
+  // Starts `n` members of one cluster ("m1".."mN", data in
+  // <dir>/mI/mI.etcd, free 127.0.0.1 ports, --initial-cluster listing all)
+  // and waits until every one is ready.
+  static absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> StartCluster(
+      std::string binary, std::string dir, int n, std::vector<std::string> extra_args = {},
+      absl::Duration ready_timeout = absl::Seconds(60));
+
   ~EtcdProcess() = default;
 
   // "127.0.0.1:<client port>".
@@ -63,6 +70,8 @@ class EtcdProcess {
  private:
   EtcdProcess() = default;
   absl::Status Launch(absl::Duration ready_timeout);
+  absl::Status Spawn();
+  absl::Status WaitReady(absl::Duration ready_timeout);
 
   std::vector<std::string> argv_;
   std::string dir_;

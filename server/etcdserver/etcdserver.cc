@@ -671,6 +671,25 @@ ServerMetrics EtcdServer::Metrics() const {
   return m;
 }
 
+void EtcdServer::ReportUnreachable(uint64_t id) {
+  absl::MutexLock l(&impl_->mu_);
+  impl_->unreachable_.push_back(id);
+  impl_->wake_ = true;
+}
+
+void EtcdServer::ReportSnapshot(uint64_t id, bool ok) {
+  absl::MutexLock l(&impl_->mu_);
+  impl_->snapshot_reports_.emplace_back(id, ok);
+  impl_->wake_ = true;
+}
+
+bool EtcdServer::IsMemberRemoved(uint64_t id) const {
+  absl::MutexLock l(&impl_->state_mu_);
+  return impl_->removed_.count(id) > 0;
+}
+
+bool EtcdServer::Ready() const { return impl_->published_; }
+
 absl::Status EtcdServer::Process(const raftpb::Message& message) {
   if (impl_->stopped_) return Rpc(rpctypes::kErrStopped);
   absl::MutexLock l(&impl_->mu_);

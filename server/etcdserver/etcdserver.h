@@ -426,6 +426,15 @@ class EtcdServer {
   // --- Peers (the cluster issue) -------------------------------------------
   // Delivers a raft message from a peer to this member.
   absl::Status Process(const raftpb::Message& message);
+  // The peer transport's reports (non-blocking; handed to raft by the raft
+  // thread).
+  void ReportUnreachable(uint64_t id);
+  void ReportSnapshot(uint64_t id, bool ok);
+  // Whether `id` was removed from the cluster (its peer calls are refused).
+  bool IsMemberRemoved(uint64_t id) const;
+  // This member's name and client URLs are applied through raft (etcd's
+  // ReadyNotify): from then on it serves clients.
+  bool Ready() const;
 
  private:
   explicit EtcdServer(std::unique_ptr<ServerImpl> impl);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -332,13 +333,10 @@ absl::Status ServerImpl::Init() {
     absl::StatusOr<std::unique_ptr<raft::RawNode>> node = raft::RawNode::New(rc);
     if (!node.ok()) return node.status();
     node_ = *std::move(node);
+    // Every member bootstraps the same entries; client URLs come later,
+    // published through raft (PublishLoop).
     std::vector<raft::Peer> peers;
-    for (etcdserverpb::Member m : *members) {
-      if (m.id() == id_) {
-        for (const std::string& u : options_.advertise_client_urls) m.add_clienturls(u);
-      }
-      peers.push_back({m.id(), MemberToJson(m)});
-    }
+    for (const etcdserverpb::Member& m : *members) peers.push_back({m.id(), MemberToJson(m)});
     if (absl::Status s = node_->Bootstrap(peers); !s.ok()) return s;
     for (uint64_t id : ids) conf_state_.add_voters(id);
     logger_->Info("starting local member",
@@ -365,8 +363,10 @@ absl::Status ServerImpl::Init() {
   }
   lessor_->Start();
 
+  AddPeersToTransport();
   apply_thread_ = std::thread([this] { ApplyLoop(); });
   raft_thread_ = std::thread([this] { RaftLoop(); });
+  publish_thread_ = std::thread([this] { PublishLoop(); });
   if (options_.auto_compaction_period > absl::ZeroDuration() ||
       options_.auto_compaction_revisions > 0) {
     compactor_thread_ = std::thread([this] { CompactorLoop(); });
@@ -387,6 +387,7 @@ void ServerImpl::Stop() {
     compactor_stop_ = true;
   }
   if (compactor_thread_.joinable()) compactor_thread_.join();
+  if (publish_thread_.joinable()) publish_thread_.join();
   {
     absl::MutexLock l(&mu_);
     stopping_ = true;
@@ -561,6 +562,13 @@ absl::Status ServerImpl::LoadMembersAndAlarms() {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  if (!s.ok()) return s;
+  s = tx->UnsafeForEach(Bucket::kMembersRemoved, [&](absl::string_view k, absl::string_view) {
+    uint64_t id = 0;
+    if (absl::SimpleHexAtoi(k, &id)) removed_.insert(id);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   s = tx->UnsafeForEach(Bucket::kAlarm, [&](absl::string_view k, absl::string_view v) {
     etcdserverpb::AlarmMember a;
     if (!a.ParseFromArray(k.data(), static_cast<int>(k.size()))) {
@@ -573,6 +581,62 @@ absl::Status ServerImpl::LoadMembersAndAlarms() {
   return s;
 }
 
+void ServerImpl::ApplyMemberAttributes(const membershippb::ClusterMemberAttrSetRequest& r) {
+  etcdserverpb::Member m;
+  {
+    absl::MutexLock l(&state_mu_);
+    auto it = members_.find(r.member_id());
+    if (it == members_.end()) return;  // removed meanwhile
+    it->second.set_name(r.member_attributes().name());
+    it->second.clear_clienturls();
+    for (const std::string& u : r.member_attributes().client_urls()) it->second.add_clienturls(u);
+    m = it->second;
+  }
+  mvcc::backend::BatchTx* tx = backend_->batch_tx();
+  tx->Lock();
+  tx->UnsafePut(Bucket::kMembers, MemberKey(m.id()), MemberToJson(m));
+  tx->Unlock();
+}
+
+void ServerImpl::AddPeersToTransport() {
+  if (options_.transport == nullptr) return;
+  for (const etcdserverpb::Member& m : Members()) {
+    if (m.id() == id_) continue;
+    options_.transport->AddPeer(m.id(),
+                                std::vector<std::string>(m.peerurls().begin(), m.peerurls().end()));
+  }
+}
+
+void ServerImpl::PublishLoop() {
+  etcdserverpb::InternalRaftRequest r;
+  membershippb::ClusterMemberAttrSetRequest* attrs = r.mutable_cluster_member_attr_set();
+  attrs->set_member_id(id_);
+  attrs->mutable_member_attributes()->set_name(options_.name);
+  for (const std::string& u : options_.advertise_client_urls) {
+    attrs->mutable_member_attributes()->add_client_urls(u);
+  }
+  while (!stopped_) {
+    RequestContext ctx;
+    ctx.deadline = absl::Now() + options_.request_timeout;
+    absl::StatusOr<ApplyResult> result = Propose(r, ctx);
+    if (result.ok()) {
+      published_ = true;
+      logger_->Info("published local member to cluster through raft",
+                    {{"local-member-id", absl::StrFormat("%x", id_)},
+                     {"local-member-attributes", absl::StrCat("{Name:", options_.name,
+                                                               " ClientURLs:[",
+                                                               absl::StrJoin(options_.advertise_client_urls, " "),
+                                                               "]}")},
+                     {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
+      return;
+    }
+    if (!stopped_) {
+      logger_->Warn("failed to publish local member to cluster through raft",
+                    {{"local-member-id", absl::StrFormat("%x", id_)}, {"error", result.status()}});
+    }
+  }
+}
+
 // --- The raft thread -------------------------------------------------------------
 
 void ServerImpl::RaftLoop() {
@@ -583,6 +647,8 @@ void ServerImpl::RaftLoop() {
   const absl::Duration election = options_.heartbeat_interval * options_.election_ticks;
   for (;;) {
     std::vector<raftpb::Message> inbound;
+    std::vector<uint64_t> unreachable;
+    std::vector<std::pair<uint64_t, bool>> snapshot_reports;
     uint64_t transfer = 0;
     {
       absl::MutexLock l(&mu_);
@@ -598,6 +664,8 @@ void ServerImpl::RaftLoop() {
         proposals_.pop_front();
       }
       inbound.swap(inbound_);
+      unreachable.swap(unreachable_);
+      snapshot_reports.swap(snapshot_reports_);
       if (read_batch_ != nullptr && pending_read == nullptr) pending_read = std::move(read_batch_);
       read_batch_.reset();
       transfer = transfer_to_;
@@ -611,6 +679,10 @@ void ServerImpl::RaftLoop() {
       if (is_leader_) ProposeExpiredLeases(now);
     }
     for (raftpb::Message& m : inbound) (void)node_->Step(std::move(m));
+    for (uint64_t id : unreachable) node_->ReportUnreachable(id);
+    for (const auto& [id, ok] : snapshot_reports) {
+      node_->ReportSnapshot(id, ok ? raft::SnapshotStatus::kFinish : raft::SnapshotStatus::kFailure);
+    }
     if (transfer != 0) node_->TransferLeader(transfer);
 
     const bool has_leader = lead_ != 0;
@@ -691,6 +763,18 @@ void ServerImpl::ProposeExpiredLeases(absl::Time now) {
 
 void ServerImpl::HandleReady(raft::Ready rd) {
   const raft::ReadySummary summary = raft::ReadySummary::Of(rd);
+  // Sending the backend with a snapshot is not wired up yet: raft hears the
+  // snapshot failed and keeps probing the follower.
+  if (options_.transport != nullptr) {
+    auto snap = std::remove_if(rd.messages.begin(), rd.messages.end(), [this](const raftpb::Message& m) {
+      if (m.type() != raftpb::MsgSnap) return false;
+      logger_->Warn("a follower needs a snapshot; sending snapshots is not supported yet",
+                    {{"remote-peer-id", absl::StrFormat("%x", m.to())}});
+      node_->ReportSnapshot(m.to(), raft::SnapshotStatus::kFailure);
+      return true;
+    });
+    rd.messages.erase(snap, rd.messages.end());
+  }
   if (rd.soft_state.has_value()) {
     const uint64_t new_lead = rd.soft_state->lead;
     const bool now_leader = rd.soft_state->raft_state == raft::StateType::kLeader;
@@ -852,13 +936,20 @@ void ServerImpl::ApplyConfChange(const raftpb::Entry& e, const raftpb::ConfState
       tx->Lock();
       tx->UnsafePut(Bucket::kMembers, MemberKey(m->id()), MemberToJson(*m));
       tx->Unlock();
+      if (options_.transport != nullptr && m->id() != id_) {
+        options_.transport->AddPeer(m->id(),
+                                    std::vector<std::string>(m->peerurls().begin(),
+                                                             m->peerurls().end()));
+      }
       break;
     }
     case raftpb::ConfChangeRemoveNode: {
       {
         absl::MutexLock l(&state_mu_);
         members_.erase(cc.node_id());
+        removed_.insert(cc.node_id());
       }
+      if (options_.transport != nullptr) options_.transport->RemovePeer(cc.node_id());
       tx->Lock();
       tx->UnsafeDelete(Bucket::kMembers, MemberKey(cc.node_id()));
       tx->UnsafePut(Bucket::kMembersRemoved, MemberKey(cc.node_id()), "removed");

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <thread>
@@ -150,6 +151,9 @@ class ServerImpl {
   mutable absl::Mutex mu_;
   std::deque<PendingProposal> proposals_ ABSL_GUARDED_BY(mu_);
   std::vector<raftpb::Message> inbound_ ABSL_GUARDED_BY(mu_);
+  // Peer transport reports, handed to raft by the raft thread.
+  std::vector<uint64_t> unreachable_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<uint64_t, bool>> snapshot_reports_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<ReadBatch> read_batch_ ABSL_GUARDED_BY(mu_);
   uint64_t transfer_to_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -213,10 +217,20 @@ class ServerImpl {
   // Membership and alarms (apply thread writes; others read).
   mutable absl::Mutex state_mu_;
   std::map<uint64_t, etcdserverpb::Member> members_ ABSL_GUARDED_BY(state_mu_);
+  std::set<uint64_t> removed_ ABSL_GUARDED_BY(state_mu_);
   std::vector<etcdserverpb::AlarmMember> alarms_ ABSL_GUARDED_BY(state_mu_);
   std::atomic<bool> nospace_{false};
   std::atomic<bool> nospace_raising_{false};
   absl::Status LoadMembersAndAlarms();
+  void ApplyMemberAttributes(const membershippb::ClusterMemberAttrSetRequest& r);
+  // Tells the transport about every member but this one.
+  void AddPeersToTransport();
+
+  // Publishing this member's name and client URLs through raft (etcd's
+  // publish): retried until applied; Ready() afterwards.
+  void PublishLoop();
+  std::atomic<bool> published_{false};
+  std::thread publish_thread_;
 
   // Auto compaction.
   void CompactorLoop();

@@ -28,9 +28,11 @@
 #include "server/embed/config.h"
 #include "server/embed/config_flags.h"
 #include "server/etcdserver/etcdserver.h"
+#include "server/etcdserver/membership.h"
 #include "server/http/handlers.h"
 #include "server/http/http_server.h"
 #include "server/http/listener.h"
+#include "server/main/peers.h"
 #include "server/v3rpc/grpc_server.h"
 
 namespace {
@@ -170,6 +172,8 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
     return 1;
   }
   options->logger = &logger;
+  etcd::server::PeerGlue peers(&logger);
+  options->transport = &peers;
   absl::StatusOr<std::unique_ptr<etcd::etcdserver::EtcdServer>> server =
       etcd::etcdserver::EtcdServer::Start(*options);
   if (!server.ok()) {
@@ -179,6 +183,31 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
     return 1;
   }
   etcd::etcdserver::EtcdServer* member = server->get();
+  // A lone member has nobody to talk to: the peer port is served only when
+  // the cluster has other members (etcd always binds it).
+  etcd::etcdserver::RequestContext local;
+  absl::StatusOr<etcdserverpb::MemberListResponse> known = member->MemberList({}, local);
+  absl::StatusOr<std::vector<etcdserverpb::Member>> initial =
+      etcd::etcdserver::InitialMembers(options->initial_cluster, options->initial_cluster_token);
+  if ((known.ok() && known->members_size() > 1) || (initial.ok() && initial->size() > 1)) {
+    std::vector<std::string> addresses;
+    for (const etcd::types::URL& url : config.listen_peer_urls) {
+      if (url.scheme != "http") {
+        logger.Error("failed to listen on peer URLs",
+                     {{"error", "only http:// peer URLs are supported so far"}});
+        member->Stop();
+        return 1;
+      }
+      addresses.push_back(url.HostPort());
+    }
+    if (absl::Status s = peers.Attach(member, addresses, config.data_dir + "/member/snap");
+        !s.ok()) {
+      logger.Error("failed to listen on peer URLs", {{"error", s}});
+      std::fprintf(stderr, "etcd: %s\n", std::string(s.message()).c_str());
+      member->Stop();
+      return 1;
+    }
+  }
 
   etcd::v3rpc::GrpcServerOptions grpc_options;
   grpc_options.max_request_bytes = config.max_request_bytes;
@@ -217,7 +246,7 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
   bool ready = false;
   int received = 0;
   while (received == 0) {
-    if (!ready && member->HasLeader()) {
+    if (!ready && member->Ready()) {
       ready = true;
       logger.Info("ready to serve client requests");
       for (const Listener& l : *listeners) {
@@ -245,6 +274,7 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
   // Calls still running after two seconds (watch streams, mostly) are
   // cancelled; the member then fails whatever still waits on it.
   (*grpc)->Shutdown(absl::Now() + absl::Seconds(2));
+  peers.Stop();
   member->Stop();
   logger.Info("stopped etcd server");
   (void)logger.Sync();

@@ -1,0 +1,250 @@
+// Multi-member clusters of the real etcd binary on loopback, driven by
+// Debian's etcdctl: writes through every member, linearizable reads from
+// every member, leader and follower failures, minority and majority loss,
+// a paused member, and convergence (HashKV) after each scenario.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "e2e/etcd_process.h"
+#include "pkg/testutil/poll.h"
+#include "pkg/testutil/status_matchers.h"
+#include "pkg/testutil/temp_dir.h"
+#include "re2/re2.h"
+
+namespace etcd::e2e {
+namespace {
+
+using Members = std::vector<std::unique_ptr<EtcdProcess>>;
+
+CtlResult Ctl(const EtcdProcess& m, const std::vector<std::string>& args) {
+  return RunEtcdctl(m.endpoint(), args);
+}
+
+// Retries a write until it succeeds (elections take up to a few seconds).
+bool PutEventually(const EtcdProcess& m, const std::string& key, const std::string& value) {
+  return testutil::WaitUntil(
+      [&] {
+        CtlOptions options;
+        options.timeout = absl::Seconds(10);
+        CtlResult r = RunEtcdctl(m.endpoint(), {"put", key, value}, options);
+        return r.code == 0 && r.out == "OK\n";
+      },
+      absl::Seconds(30), absl::Milliseconds(200));
+}
+
+// The value of `key` read linearizably through `m`, or the error.
+std::string Get(const EtcdProcess& m, const std::string& key) {
+  CtlResult r = Ctl(m, {"get", key, "--print-value-only"});
+  if (r.code != 0) return absl::StrCat("error: ", r.err);
+  return r.out;
+}
+
+struct Status {
+  uint64_t member_id = 0;
+  uint64_t leader = 0;
+  uint64_t raft_index = 0;
+};
+
+absl::StatusOr<Status> EndpointStatus(const EtcdProcess& m) {
+  CtlResult r = Ctl(m, {"endpoint", "status", "-w", "json"});
+  Status s;
+  if (r.code != 0 ||
+      !RE2::PartialMatch(r.out, R"re("member_id":(\d+))re", &s.member_id) ||
+      !RE2::PartialMatch(r.out, R"re("leader":(\d+))re", &s.leader)) {
+    return absl::UnavailableError(absl::StrCat("endpoint status: ", r.out, r.err));
+  }
+  RE2::PartialMatch(r.out, R"re("raft_index":(\d+))re", &s.raft_index);
+  return s;
+}
+
+// The index of the member every live member agrees is the leader, or -1.
+int Leader(const Members& members, const std::set<int>& down = {}) {
+  int leader = -1;
+  testutil::WaitUntil(
+      [&] {
+        std::vector<Status> statuses;
+        for (size_t i = 0; i < members.size(); ++i) {
+          if (down.count(static_cast<int>(i)) > 0) continue;
+          absl::StatusOr<Status> s = EndpointStatus(*members[i]);
+          if (!s.ok() || s->leader == 0) return false;
+          statuses.push_back(*s);
+        }
+        for (const Status& s : statuses) {
+          if (s.leader != statuses[0].leader) return false;
+        }
+        for (size_t i = 0; i < members.size(); ++i) {
+          if (down.count(static_cast<int>(i)) > 0) continue;
+          absl::StatusOr<Status> s = EndpointStatus(*members[i]);
+          if (s.ok() && s->member_id == statuses[0].leader) leader = static_cast<int>(i);
+        }
+        return leader >= 0;
+      },
+      absl::Seconds(30), absl::Milliseconds(200));
+  return leader;
+}
+
+// Every live member reports the same HashKV at the same revision.
+void ExpectConverged(const Members& members, const std::set<int>& down = {}) {
+  std::vector<std::string> live;
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (down.count(static_cast<int>(i)) == 0) live.push_back(members[i]->endpoint());
+  }
+  std::string last;
+  bool same = testutil::WaitUntil(
+      [&] {
+        CtlResult r = RunEtcdctl(absl::StrJoin(live, ","), {"endpoint", "hashkv"});
+        last = r.out + r.err;
+        if (r.code != 0) return false;
+        std::set<std::string> hashes;
+        for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+          std::vector<std::string> parts = absl::StrSplit(line, ", ");
+          if (parts.size() == 2) hashes.insert(parts[1]);
+        }
+        return hashes.size() == 1;
+      },
+      absl::Seconds(30), absl::Milliseconds(200));
+  EXPECT_TRUE(same) << last;
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void Start(int n) {
+    ASSERT_OK_AND_ASSIGN(testutil::TempDir dir, testutil::TempDir::Create("cluster"));
+    dir_ = std::make_unique<testutil::TempDir>(std::move(dir));
+    ASSERT_OK_AND_ASSIGN(members_, EtcdProcess::StartCluster(OurEtcdBinary(), dir_->path(), n));
+  }
+  void TearDown() override {
+    for (auto& m : members_) {
+      if (m->process()->Alive()) {
+        (void)m->Kill(SIGCONT);
+        (void)m->Stop();
+      }
+    }
+  }
+  std::string Logs() {
+    std::string out;
+    for (auto& m : members_) absl::StrAppend(&out, "---- ", m->endpoint(), "\n", m->Logs());
+    return out;
+  }
+  std::unique_ptr<testutil::TempDir> dir_;
+  Members members_;
+};
+
+TEST_F(ClusterTest, ThreeMembersServeFromEveryMember) {
+  Start(3);
+  for (size_t i = 0; i < members_.size(); ++i) {
+    ASSERT_TRUE(PutEventually(*members_[i], absl::StrCat("k", i), absl::StrCat("v", i))) << Logs();
+  }
+  for (const auto& m : members_) {
+    for (size_t i = 0; i < members_.size(); ++i) {
+      EXPECT_EQ(Get(*m, absl::StrCat("k", i)), absl::StrCat("v", i, "\n")) << m->endpoint();
+    }
+  }
+  // Every member lists all three with names and client URLs.
+  for (const auto& m : members_) {
+    CtlResult list = Ctl(*m, {"member", "list"});
+    ASSERT_EQ(list.code, 0) << list.err;
+    for (const auto& other : members_) {
+      EXPECT_TRUE(absl::StrContains(list.out, absl::StrCat("http://", other->endpoint())))
+          << list.out;
+    }
+    EXPECT_TRUE(absl::StrContains(list.out, ", started, m1, ")) << list.out;
+    EXPECT_TRUE(absl::StrContains(list.out, ", started, m3, ")) << list.out;
+  }
+  EXPECT_GE(Leader(members_), 0);
+  // A watch on one member sees a write made through another.
+  absl::StatusOr<std::unique_ptr<testutil::Subprocess>> watch =
+      StartEtcdctl(members_[0]->endpoint(), {"watch", "w"});
+  ASSERT_OK(watch.status());
+  absl::SleepFor(absl::Milliseconds(500));
+  ASSERT_TRUE(PutEventually(*members_[2], "w", "seen"));
+  EXPECT_TRUE(testutil::WaitUntil(
+      [&] { return absl::StrContains((*watch)->ReadStdout(), "PUT\nw\nseen\n"); },
+      absl::Seconds(10)))
+      << (*watch)->ReadStdout();
+  (void)(*watch)->Stop();
+  ExpectConverged(members_);
+}
+
+TEST_F(ClusterTest, LeaderFailureElectsANewLeaderAndTheOldOneCatchesUp) {
+  Start(3);
+  ASSERT_TRUE(PutEventually(*members_[0], "before", "1")) << Logs();
+  int leader = Leader(members_);
+  ASSERT_GE(leader, 0) << Logs();
+  ASSERT_OK(members_[leader]->Kill(SIGKILL));
+  int survivor = (leader + 1) % 3;
+  ASSERT_TRUE(PutEventually(*members_[survivor], "during", "2")) << Logs();
+  int new_leader = Leader(members_, {leader});
+  EXPECT_GE(new_leader, 0);
+  EXPECT_NE(new_leader, leader);
+  EXPECT_EQ(Get(*members_[(leader + 2) % 3], "during"), "2\n");
+
+  ASSERT_OK(members_[leader]->Restart()) << Logs();
+  EXPECT_TRUE(testutil::WaitUntil([&] { return Get(*members_[leader], "during") == "2\n"; },
+                                  absl::Seconds(30)))
+      << Logs();
+  EXPECT_EQ(Get(*members_[leader], "before"), "1\n");
+  ExpectConverged(members_);
+}
+
+TEST_F(ClusterTest, MajorityLossStopsWritesUntilAMemberReturns) {
+  Start(3);
+  ASSERT_TRUE(PutEventually(*members_[0], "a", "1")) << Logs();
+  // A follower down: the other two still commit.
+  ASSERT_OK(members_[1]->Kill(SIGKILL));
+  ASSERT_TRUE(PutEventually(*members_[0], "b", "2")) << Logs();
+  // Two down: no quorum, writes fail (and are not acknowledged).
+  ASSERT_OK(members_[2]->Kill(SIGKILL));
+  CtlResult r = RunEtcdctl(members_[0]->endpoint(), {"put", "c", "3", "--command-timeout=3s"});
+  EXPECT_NE(r.code, 0) << r.out;
+  ASSERT_OK(members_[1]->Restart()) << Logs();
+  ASSERT_TRUE(PutEventually(*members_[1], "d", "4")) << Logs();
+  EXPECT_EQ(Get(*members_[0], "b"), "2\n");
+  EXPECT_EQ(Get(*members_[1], "b"), "2\n");
+  ASSERT_OK(members_[2]->Restart()) << Logs();
+  EXPECT_TRUE(testutil::WaitUntil([&] { return Get(*members_[2], "d") == "4\n"; },
+                                  absl::Seconds(30)));
+  ExpectConverged(members_);
+}
+
+TEST_F(ClusterTest, PausedMemberRejoins) {
+  Start(3);
+  ASSERT_TRUE(PutEventually(*members_[0], "a", "1")) << Logs();
+  int leader = Leader(members_);
+  ASSERT_GE(leader, 0);
+  // Pause the leader well past the election timeout (1 s by default).
+  ASSERT_OK(members_[leader]->Kill(SIGSTOP));
+  int other = (leader + 1) % 3;
+  ASSERT_TRUE(PutEventually(*members_[other], "while-paused", "x")) << Logs();
+  absl::SleepFor(absl::Seconds(3));
+  ASSERT_OK(members_[leader]->Kill(SIGCONT));
+  EXPECT_TRUE(testutil::WaitUntil(
+      [&] { return Get(*members_[leader], "while-paused") == "x\n"; }, absl::Seconds(30)))
+      << Logs();
+  ASSERT_TRUE(PutEventually(*members_[leader], "after", "y"));
+  ExpectConverged(members_);
+}
+
+TEST_F(ClusterTest, FiveMembersSurviveTwoFailures) {
+  Start(5);
+  ASSERT_TRUE(PutEventually(*members_[4], "five", "5")) << Logs();
+  ASSERT_OK(members_[0]->Kill(SIGKILL));
+  ASSERT_OK(members_[1]->Kill(SIGKILL));
+  ASSERT_TRUE(PutEventually(*members_[2], "three-left", "3")) << Logs();
+  for (int i = 2; i < 5; ++i) EXPECT_EQ(Get(*members_[i], "three-left"), "3\n");
+  ExpectConverged(members_, {0, 1});
+}
+
+}  // namespace
+}  // namespace etcd::e2e

@@ -1,0 +1,95 @@
+#include "server/main/peers.h"
+
+#include <utility>
+
+#include "absl/strings/str_format.h"
+
+namespace etcd::server {
+
+absl::Status PeerGlue::Attach(etcdserver::EtcdServer* server,
+                              const std::vector<std::string>& listen_addresses,
+                              const std::string& snapshot_dir) {
+  transport::TransportOptions options;
+  options.cluster_id = server->ClusterID();
+  options.member_id = server->ID();
+  options.listen_addresses = listen_addresses;
+  options.handler = this;
+  options.snapshot_dir = snapshot_dir;
+  options.logger = logger_;
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return absl::FailedPreconditionError("peer transport stopped");
+  absl::StatusOr<std::unique_ptr<transport::PeerTransport>> t =
+      transport::PeerTransport::Start(std::move(options));
+  if (!t.ok()) return t.status();
+  transport_ = std::move(*t);
+  server_ = server;
+  for (const auto& [id, urls] : peers_) transport_->AddPeer(id, urls);
+  return absl::OkStatus();
+}
+
+void PeerGlue::Stop() {
+  std::unique_ptr<transport::PeerTransport> t;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    t = std::move(transport_);
+    server_ = nullptr;
+  }
+  if (t != nullptr) t->Stop();
+}
+
+void PeerGlue::Send(std::vector<raftpb::Message> messages) {
+  absl::MutexLock lock(&mu_);
+  if (transport_ != nullptr) transport_->Send(std::move(messages));
+}
+
+void PeerGlue::AddPeer(uint64_t id, const std::vector<std::string>& peer_urls) {
+  absl::MutexLock lock(&mu_);
+  peers_[id] = peer_urls;
+  if (transport_ != nullptr) transport_->AddPeer(id, peer_urls);
+}
+
+void PeerGlue::RemovePeer(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  peers_.erase(id);
+  if (transport_ != nullptr) transport_->RemovePeer(id);
+}
+
+// The handler calls come from transport threads while the transport runs;
+// Stop() stops the transport before the server goes, so server_ is valid.
+absl::Status PeerGlue::Process(const raftpb::Message& message) {
+  etcdserver::EtcdServer* server;
+  {
+    absl::MutexLock lock(&mu_);
+    server = server_;
+  }
+  if (server == nullptr) return absl::UnavailableError("member not started");
+  return server->Process(message);
+}
+
+absl::Status PeerGlue::ProcessSnapshot(const raftpb::Message& message, const std::string&) {
+  logger_->Warn("received a database snapshot; installing snapshots is not supported yet",
+                {{"snapshot-index", message.snapshot().metadata().index()}});
+  return absl::UnimplementedError("installing snapshots from the leader is not supported yet");
+}
+
+bool PeerGlue::IsRemoved(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  return server_ != nullptr && server_->IsMemberRemoved(id);
+}
+
+void PeerGlue::ReportUnreachable(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  if (server_ != nullptr) server_->ReportUnreachable(id);
+}
+
+void PeerGlue::ReportSnapshot(uint64_t id, bool ok) {
+  absl::MutexLock lock(&mu_);
+  if (server_ != nullptr) server_->ReportSnapshot(id, ok);
+}
+
+void PeerGlue::OnRemoved() {
+  logger_->Error("the member has been permanently removed from the cluster");
+}
+
+}  // namespace etcd::server
