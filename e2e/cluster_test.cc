@@ -177,6 +177,33 @@ TEST_F(ClusterTest, ThreeMembersServeFromEveryMember) {
   ExpectConverged(members_);
 }
 
+TEST_F(ClusterTest, LeasesWorkThroughFollowers) {
+  Start(3);
+  ASSERT_TRUE(PutEventually(*members_[0], "warmup", "1")) << Logs();
+  int leader = Leader(members_);
+  ASSERT_GE(leader, 0);
+  const EtcdProcess& follower = *members_[(leader + 1) % 3];
+  CtlResult grant = Ctl(follower, {"lease", "grant", "60"});
+  ASSERT_EQ(grant.code, 0) << grant.err;
+  std::string id;
+  ASSERT_TRUE(RE2::PartialMatch(grant.out, R"re(lease ([0-9a-f]+) granted)re", &id)) << grant.out;
+  ASSERT_EQ(Ctl(follower, {"put", "leased", "v", "--lease=" + id}).code, 0);
+  // Renewal and time-to-live are the leader's: the follower forwards them.
+  CtlResult keep = Ctl(follower, {"lease", "keep-alive", "--once", id});
+  EXPECT_EQ(keep.code, 0) << keep.err;
+  EXPECT_TRUE(absl::StrContains(keep.out, absl::StrCat("lease ", id, " keepalived with TTL(60)")))
+      << keep.out;
+  CtlResult ttl = Ctl(follower, {"lease", "timetolive", id, "--keys"});
+  EXPECT_EQ(ttl.code, 0) << ttl.err;
+  EXPECT_TRUE(absl::StrContains(ttl.out, "granted with TTL(60s)")) << ttl.out;
+  EXPECT_TRUE(absl::StrContains(ttl.out, "attached keys([leased])")) << ttl.out;
+  CtlResult missing = Ctl(follower, {"lease", "keep-alive", "--once", "1234abcd"});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_TRUE(absl::StrContains(missing.err, "requested lease not found")) << missing.err;
+  ASSERT_EQ(Ctl(follower, {"lease", "revoke", id}).code, 0);
+  for (const auto& m : members_) EXPECT_EQ(Get(*m, "leased"), "");
+}
+
 TEST_F(ClusterTest, LeaderFailureElectsANewLeaderAndTheOldOneCatchesUp) {
   Start(3);
   ASSERT_TRUE(PutEventually(*members_[0], "before", "1")) << Logs();

@@ -9,6 +9,7 @@
 #include "server/embed/config.h"
 #include "server/etcdserver/request_util.h"
 #include "server/etcdserver/server_impl.h"
+#include "server/etcdserver/transport.h"
 
 namespace etcd::etcdserver {
 namespace {
@@ -36,6 +37,25 @@ T WithHeader(ServerImpl* s, T resp) {
   int64_t rev = resp.header().revision();
   *resp.mutable_header() = s->Header();
   if (rev != 0) resp.mutable_header()->set_revision(rev);
+  return resp;
+}
+
+
+// Sends `request` to the leader's `method` (Transport::Call) and decodes the
+// response; the leader's errors come back as they are.
+template <typename Response, typename Request>
+absl::StatusOr<Response> ForwardToLeader(ServerImpl* s, const std::string& method,
+                                         const Request& request, const RequestContext& ctx) {
+  const uint64_t leader = s->lead_;
+  if (leader == 0) return Rpc(rpctypes::kErrNoLeader);
+  if (s->options_.transport == nullptr || leader == s->id_) return Rpc(rpctypes::kErrNotLeader);
+  absl::StatusOr<std::string> reply = s->options_.transport->Call(
+      leader, method, request.SerializeAsString(), s->Deadline(ctx));
+  if (!reply.ok()) return reply.status();
+  Response resp;
+  if (!resp.ParseFromString(*reply)) {
+    return absl::InternalError(absl::StrCat("cannot decode the leader's ", method, " response"));
+  }
   return resp;
 }
 
@@ -215,8 +235,9 @@ absl::StatusOr<etcdserverpb::LeaseKeepAliveResponse> EtcdServer::LeaseRenew(
     const etcdserverpb::LeaseKeepAliveRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
   if (!impl_->is_leader_) {
-    // Forwarding keep-alives to the leader comes with the cluster issue.
-    return Rpc(impl_->lead_ == 0 ? rpctypes::kErrNoLeader : rpctypes::kErrNotLeader);
+    // Only the leader's lessor tracks expiry: renew there, as etcd does.
+    return ForwardToLeader<etcdserverpb::LeaseKeepAliveResponse>(impl_.get(), "LeaseRenew",
+                                                                 request, ctx);
   }
   absl::StatusOr<int64_t> ttl = impl_->lessor_->Renew(request.id());
   if (!ttl.ok()) return ToRpcStatus(ttl.status());
@@ -229,6 +250,10 @@ absl::StatusOr<etcdserverpb::LeaseKeepAliveResponse> EtcdServer::LeaseRenew(
 absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> EtcdServer::LeaseTimeToLive(
     const etcdserverpb::LeaseTimeToLiveRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  if (!impl_->is_leader_ && impl_->options_.transport != nullptr) {
+    return ForwardToLeader<etcdserverpb::LeaseTimeToLiveResponse>(impl_.get(), "LeaseTimeToLive",
+                                                                  request, ctx);
+  }
   absl::StatusOr<lease::TimeToLiveInfo> info =
       impl_->lessor_->TimeToLive(request.id(), request.keys());
   if (!info.ok()) return ToRpcStatus(info.status());
@@ -689,6 +714,31 @@ bool EtcdServer::IsMemberRemoved(uint64_t id) const {
 }
 
 bool EtcdServer::Ready() const { return impl_->published_; }
+
+absl::StatusOr<std::string> EtcdServer::HandlePeerCall(const std::string& method,
+                                                       const std::string& payload) {
+  RequestContext ctx;
+  ctx.deadline = absl::Now() + impl_->options_.request_timeout;
+  if (method == "LeaseRenew") {
+    etcdserverpb::LeaseKeepAliveRequest r;
+    if (!r.ParseFromString(payload)) return absl::InvalidArgumentError("bad LeaseRenew request");
+    if (!impl_->is_leader_) return Rpc(rpctypes::kErrNotLeader);
+    absl::StatusOr<etcdserverpb::LeaseKeepAliveResponse> resp = LeaseRenew(r, ctx);
+    if (!resp.ok()) return resp.status();
+    return resp->SerializeAsString();
+  }
+  if (method == "LeaseTimeToLive") {
+    etcdserverpb::LeaseTimeToLiveRequest r;
+    if (!r.ParseFromString(payload)) {
+      return absl::InvalidArgumentError("bad LeaseTimeToLive request");
+    }
+    if (!impl_->is_leader_) return Rpc(rpctypes::kErrNotLeader);
+    absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> resp = LeaseTimeToLive(r, ctx);
+    if (!resp.ok()) return resp.status();
+    return resp->SerializeAsString();
+  }
+  return absl::UnimplementedError(absl::StrCat("unknown peer call ", method));
+}
 
 absl::Status EtcdServer::Process(const raftpb::Message& message) {
   if (impl_->stopped_) return Rpc(rpctypes::kErrStopped);

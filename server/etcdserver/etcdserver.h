@@ -432,6 +432,11 @@ class EtcdServer {
   void ReportSnapshot(uint64_t id, bool ok);
   // Whether `id` was removed from the cluster (its peer calls are refused).
   bool IsMemberRemoved(uint64_t id) const;
+  // A request another member forwarded here (Transport::Call), e.g.
+  // "LeaseRenew" or "LeaseTimeToLive" with the serialized request; returns
+  // the serialized response.
+  absl::StatusOr<std::string> HandlePeerCall(const std::string& method,
+                                             const std::string& payload);
   // This member's name and client URLs are applied through raft (etcd's
   // ReadyNotify): from then on it serves clients.
   bool Ready() const;

@@ -28,7 +28,7 @@ absl::Status PeerGlue::Attach(etcdserver::EtcdServer* server,
 }
 
 void PeerGlue::Stop() {
-  std::unique_ptr<transport::PeerTransport> t;
+  std::shared_ptr<transport::PeerTransport> t;
   {
     absl::MutexLock lock(&mu_);
     stopped_ = true;
@@ -53,6 +53,29 @@ void PeerGlue::RemovePeer(uint64_t id) {
   absl::MutexLock lock(&mu_);
   peers_.erase(id);
   if (transport_ != nullptr) transport_->RemovePeer(id);
+}
+
+absl::StatusOr<std::string> PeerGlue::Call(uint64_t to, const std::string& method,
+                                           const std::string& payload, absl::Time deadline) {
+  // PeerTransport::Call blocks: no lock held across it.
+  std::shared_ptr<transport::PeerTransport> t;
+  {
+    absl::MutexLock lock(&mu_);
+    t = transport_;
+  }
+  if (t == nullptr) return absl::UnavailableError("peer transport not running");
+  return t->Call(to, method, payload, deadline);
+}
+
+absl::StatusOr<std::string> PeerGlue::HandleCall(uint64_t, const std::string& method,
+                                                 const std::string& payload) {
+  etcdserver::EtcdServer* server;
+  {
+    absl::MutexLock lock(&mu_);
+    server = server_;
+  }
+  if (server == nullptr) return absl::UnavailableError("member not started");
+  return server->HandlePeerCall(method, payload);
 }
 
 // The handler calls come from transport threads while the transport runs;

@@ -48,6 +48,8 @@ class PeerGlue : public etcdserver::Transport, public transport::Handler {
   void Send(std::vector<raftpb::Message> messages) override;
   void AddPeer(uint64_t id, const std::vector<std::string>& peer_urls) override;
   void RemovePeer(uint64_t id) override;
+  absl::StatusOr<std::string> Call(uint64_t to, const std::string& method,
+                                   const std::string& payload, absl::Time deadline) override;
 
   // transport::Handler
   absl::Status Process(const raftpb::Message& message) override;
@@ -57,12 +59,15 @@ class PeerGlue : public etcdserver::Transport, public transport::Handler {
   void ReportUnreachable(uint64_t id) override;
   void ReportSnapshot(uint64_t id, bool ok) override;
   void OnRemoved() override;
+  absl::StatusOr<std::string> HandleCall(uint64_t from, const std::string& method,
+                                         const std::string& payload) override;
 
  private:
   log::Logger* const logger_;
   absl::Mutex mu_;
   etcdserver::EtcdServer* server_ ABSL_GUARDED_BY(mu_) = nullptr;
-  std::unique_ptr<transport::PeerTransport> transport_ ABSL_GUARDED_BY(mu_);
+  // Shared with calls in flight (Call), which may outlive Stop().
+  std::shared_ptr<transport::PeerTransport> transport_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::vector<std::string>> peers_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };

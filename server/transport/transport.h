@@ -63,6 +63,12 @@ class Handler {
   virtual void ReportSnapshot(uint64_t id, bool ok) = 0;
   // A peer refused this member as removed from the cluster.
   virtual void OnRemoved() {}
+  // A request forwarded by member `from` (PeerTransport::Call); returns the
+  // serialized reply. Runs on a gRPC thread: keep it short.
+  virtual absl::StatusOr<std::string> HandleCall(uint64_t from, const std::string& method,
+                                                 const std::string& payload) {
+    return absl::UnimplementedError("peer calls are not handled");
+  }
 };
 
 struct TransportOptions {
@@ -120,6 +126,13 @@ class PeerTransport {
   // ("http://host:port"); replaces the URLs of a known peer.
   void AddPeer(uint64_t id, const std::vector<std::string>& peer_urls);
   void RemovePeer(uint64_t id);
+
+  // Sends a request to member `to` and waits for its reply until
+  // `deadline` (the caller's thread). The status of a failed call is the
+  // remote handler's (code and message), or Unavailable / DeadlineExceeded
+  // when the peer cannot be reached.
+  absl::StatusOr<std::string> Call(uint64_t to, const std::string& method,
+                                   const std::string& payload, absl::Time deadline);
 
   // Counters for the peer `id` (zero for unknown peers).
   PeerStats Stats(uint64_t id) const;
