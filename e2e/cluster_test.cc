@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "e2e/etcd_process.h"
+#include "pkg/testutil/net.h"
 #include "pkg/testutil/poll.h"
 #include "pkg/testutil/status_matchers.h"
 #include "pkg/testutil/temp_dir.h"
@@ -202,6 +203,98 @@ TEST_F(ClusterTest, LeasesWorkThroughFollowers) {
   EXPECT_TRUE(absl::StrContains(missing.err, "requested lease not found")) << missing.err;
   ASSERT_EQ(Ctl(follower, {"lease", "revoke", id}).code, 0);
   for (const auto& m : members_) EXPECT_EQ(Get(*m, "leased"), "");
+}
+
+// The member ID etcdctl prints for `name` in `member list`.
+std::string MemberId(const EtcdProcess& via, const std::string& name) {
+  CtlResult list = Ctl(via, {"member", "list"});
+  std::string id;
+  RE2::PartialMatch(list.out, absl::StrCat(R"re((?m)^([0-9a-f]+), started, )re", name, ", "), &id);
+  return id;
+}
+
+TEST_F(ClusterTest, AddRemoveReplaceAndPromoteMembers) {
+  Start(3);
+  ASSERT_TRUE(PutEventually(*members_[0], "k", "before")) << Logs();
+  ASSERT_OK_AND_ASSIGN(std::vector<int> ports, testutil::FreePorts(6));
+
+  // Add m4 as etcdctl tells an operator to, then start it with what it printed.
+  std::string peer4 = absl::StrCat("http://127.0.0.1:", ports[1]);
+  CtlResult add = Ctl(*members_[0], {"member", "add", "m4", "--peer-urls=" + peer4});
+  ASSERT_EQ(add.code, 0) << add.err << Logs();
+  EXPECT_TRUE(absl::StrContains(add.out, "ETCD_INITIAL_CLUSTER_STATE=\"existing\"")) << add.out;
+  std::string initial;
+  ASSERT_TRUE(RE2::PartialMatch(add.out, R"re(ETCD_INITIAL_CLUSTER="([^"]*)")re", &initial))
+      << add.out;
+  EXPECT_TRUE(absl::StrContains(initial, "m4=" + peer4)) << initial;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EtcdProcess> m4,
+                       EtcdProcess::StartMember(OurEtcdBinary(), dir_->path(), "m4", ports[0],
+                                                ports[1],
+                                                {"--initial-cluster=" + initial,
+                                                 "--initial-cluster-state=existing"}));
+  EXPECT_TRUE(testutil::WaitUntil([&] { return Get(*m4, "k") == "before\n"; }, absl::Seconds(30)))
+      << m4->Logs();
+  ASSERT_TRUE(PutEventually(*m4, "from-m4", "4"));
+  EXPECT_EQ(Get(*members_[1], "from-m4"), "4\n");
+  EXPECT_FALSE(MemberId(*members_[2], "m4").empty()) << Ctl(*members_[2], {"member", "list"}).out;
+
+  // Remove m1: it stops, the rest carry on, and it cannot come back with its data.
+  std::string m1 = MemberId(*members_[1], "m1");
+  ASSERT_FALSE(m1.empty());
+  CtlResult removed = Ctl(*members_[1], {"member", "remove", m1});
+  ASSERT_EQ(removed.code, 0) << removed.err;
+  EXPECT_TRUE(absl::StrContains(removed.out, absl::StrCat("Member ", m1, " removed from cluster")))
+      << removed.out;
+  EXPECT_TRUE(testutil::WaitUntil([&] { return !members_[0]->process()->Alive(); },
+                                  absl::Seconds(30)))
+      << members_[0]->Logs();
+  ASSERT_TRUE(PutEventually(*members_[2], "after-remove", "x"));
+  EXPECT_EQ(Get(*m4, "after-remove"), "x\n");
+  EXPECT_FALSE(members_[0]->Restart(absl::Seconds(10)).ok());
+  EXPECT_TRUE(testutil::WaitUntil([&] { return !members_[0]->process()->Alive(); },
+                                  absl::Seconds(30)));
+  EXPECT_TRUE(absl::StrContains(members_[0]->Logs(), "permanently removed from the cluster"))
+      << members_[0]->Logs();
+
+  // Replace it: a new member with a fresh data dir, added as a learner first
+  // and then promoted.
+  std::string peer5 = absl::StrCat("http://127.0.0.1:", ports[3]);
+  CtlResult learner =
+      Ctl(*members_[1], {"member", "add", "m5", "--learner", "--peer-urls=" + peer5});
+  ASSERT_EQ(learner.code, 0) << learner.err;
+  ASSERT_TRUE(RE2::PartialMatch(learner.out, R"re(ETCD_INITIAL_CLUSTER="([^"]*)")re", &initial));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EtcdProcess> m5,
+                       EtcdProcess::StartMember(OurEtcdBinary(), dir_->path(), "m5", ports[2],
+                                                ports[3],
+                                                {"--initial-cluster=" + initial,
+                                                 "--initial-cluster-state=existing"}));
+  std::string m5_id = MemberId(*members_[1], "m5");
+  ASSERT_FALSE(m5_id.empty()) << Ctl(*members_[1], {"member", "list"}).out;
+  EXPECT_TRUE(absl::StrContains(Ctl(*members_[1], {"member", "list"}).out,
+                                absl::StrCat(peer5, ", ", "http://", m5->endpoint(), ", true")));
+  CtlResult promote = Ctl(*members_[1], {"member", "promote", m5_id});
+  EXPECT_EQ(promote.code, 0) << promote.err;
+  EXPECT_TRUE(absl::StrContains(Ctl(*members_[1], {"member", "list"}).out,
+                                absl::StrCat(peer5, ", ", "http://", m5->endpoint(), ", false")));
+  ASSERT_TRUE(PutEventually(*m5, "from-m5", "5"));
+  EXPECT_EQ(Get(*members_[2], "from-m5"), "5\n");
+  // Errors as etcd words them.
+  CtlResult again = Ctl(*members_[1], {"member", "add", "dup", "--peer-urls=" + peer5});
+  EXPECT_TRUE(absl::StrContains(again.err, "Peer URLs already exists")) << again.err;
+  CtlResult gone = Ctl(*members_[1], {"member", "remove", m1});
+  EXPECT_TRUE(absl::StrContains(gone.err, "member not found")) << gone.err;
+
+  std::vector<std::string> live = {members_[1]->endpoint(), members_[2]->endpoint(),
+                                   m4->endpoint(), m5->endpoint()};
+  CtlResult hashes = RunEtcdctl(absl::StrJoin(live, ","), {"endpoint", "hashkv"});
+  std::set<std::string> distinct;
+  for (absl::string_view line : absl::StrSplit(hashes.out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> parts = absl::StrSplit(line, ", ");
+    if (parts.size() == 2) distinct.insert(parts[1]);
+  }
+  EXPECT_EQ(distinct.size(), 1u) << hashes.out;
+  (void)m4->Stop();
+  (void)m5->Stop();
 }
 
 TEST_F(ClusterTest, LeaderFailureElectsANewLeaderAndTheOldOneCatchesUp) {

@@ -58,33 +58,53 @@ absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> EtcdProcess::StartClus
   }
   std::vector<std::unique_ptr<EtcdProcess>> members;
   for (int i = 0; i < n; ++i) {
-    std::unique_ptr<EtcdProcess> p(new EtcdProcess());
-    std::string name = absl::StrCat("m", i + 1);
-    p->dir_ = absl::StrCat(dir, "/", name);
-    if (::mkdir(p->dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("mkdir ", p->dir_));
-    }
-    p->data_dir_ = absl::StrCat(p->dir_, "/", name, ".etcd");
-    p->endpoint_ = absl::StrCat("127.0.0.1:", (*ports)[2 * i]);
-    std::string client = absl::StrCat("http://", p->endpoint_);
-    std::string peer = absl::StrCat("http://127.0.0.1:", (*ports)[2 * i + 1]);
-    p->argv_ = {binary,
-                "--name=" + name,
-                "--data-dir=" + p->data_dir_,
-                "--listen-client-urls=" + client,
-                "--advertise-client-urls=" + client,
-                "--listen-peer-urls=" + peer,
-                "--initial-advertise-peer-urls=" + peer,
-                "--initial-cluster=" + absl::StrJoin(initial, ","),
-                "--initial-cluster-token=e2e-cluster"};
-    p->argv_.insert(p->argv_.end(), extra_args.begin(), extra_args.end());
-    if (absl::Status s = p->Spawn(); !s.ok()) return s;
-    members.push_back(std::move(p));
+    std::vector<std::string> args = {"--initial-cluster=" + absl::StrJoin(initial, ","),
+                                      "--initial-cluster-token=e2e-cluster"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    absl::StatusOr<std::unique_ptr<EtcdProcess>> p =
+        Make(binary, dir, absl::StrCat("m", i + 1), (*ports)[2 * i], (*ports)[2 * i + 1],
+             std::move(args));
+    if (!p.ok()) return p.status();
+    if (absl::Status s = (*p)->Spawn(); !s.ok()) return s;
+    members.push_back(std::move(*p));
   }
   for (auto& p : members) {
     if (absl::Status s = p->WaitReady(ready_timeout); !s.ok()) return s;
   }
   return members;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Make(
+    std::string binary, const std::string& dir, const std::string& name, int client_port,
+    int peer_port, std::vector<std::string> extra_args) {
+  std::unique_ptr<EtcdProcess> p(new EtcdProcess());
+  p->dir_ = absl::StrCat(dir, "/", name);
+  if (::mkdir(p->dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("mkdir ", p->dir_));
+  }
+  p->data_dir_ = absl::StrCat(p->dir_, "/", name, ".etcd");
+  p->endpoint_ = absl::StrCat("127.0.0.1:", client_port);
+  std::string client = absl::StrCat("http://", p->endpoint_);
+  std::string peer = absl::StrCat("http://127.0.0.1:", peer_port);
+  p->argv_ = {std::move(binary),
+              "--name=" + name,
+              "--data-dir=" + p->data_dir_,
+              "--listen-client-urls=" + client,
+              "--advertise-client-urls=" + client,
+              "--listen-peer-urls=" + peer,
+              "--initial-advertise-peer-urls=" + peer};
+  p->argv_.insert(p->argv_.end(), extra_args.begin(), extra_args.end());
+  return p;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::StartMember(
+    std::string binary, std::string dir, std::string name, int client_port, int peer_port,
+    std::vector<std::string> extra_args, absl::Duration ready_timeout) {
+  absl::StatusOr<std::unique_ptr<EtcdProcess>> p =
+      Make(std::move(binary), dir, name, client_port, peer_port, std::move(extra_args));
+  if (!p.ok()) return p.status();
+  if (absl::Status s = (*p)->Launch(ready_timeout); !s.ok()) return s;
+  return p;
 }
 
 absl::Status EtcdProcess::Launch(absl::Duration ready_timeout) {

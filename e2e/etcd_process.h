@@ -51,6 +51,13 @@ class EtcdProcess {
       std::string binary, std::string dir, int n, std::vector<std::string> extra_args = {},
       absl::Duration ready_timeout = absl::Seconds(60));
 
+  // Starts one member named `name` with data in <dir>/<name>/<name>.etcd on
+  // the given ports, plus `extra_args` (e.g. --initial-cluster and
+  // --initial-cluster-state=existing to join a cluster).
+  static absl::StatusOr<std::unique_ptr<EtcdProcess>> StartMember(
+      std::string binary, std::string dir, std::string name, int client_port, int peer_port,
+      std::vector<std::string> extra_args, absl::Duration ready_timeout = absl::Seconds(60));
+
   ~EtcdProcess() = default;
 
   // "127.0.0.1:<client port>".
@@ -71,6 +78,11 @@ class EtcdProcess {
   EtcdProcess() = default;
   absl::Status Launch(absl::Duration ready_timeout);
   absl::Status Spawn();
+  static absl::StatusOr<std::unique_ptr<EtcdProcess>> Make(std::string binary,
+                                                           const std::string& dir,
+                                                           const std::string& name,
+                                                           int client_port, int peer_port,
+                                                           std::vector<std::string> extra_args);
   absl::Status WaitReady(absl::Duration ready_timeout);
 
   std::vector<std::string> argv_;

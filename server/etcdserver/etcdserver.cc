@@ -7,6 +7,8 @@
 #include "api/version/version.h"
 #include "mvcc/backend/backend.h"
 #include "server/embed/config.h"
+#include "pkg/types/urls.h"
+#include "server/etcdserver/membership.h"
 #include "server/etcdserver/request_util.h"
 #include "server/etcdserver/server_impl.h"
 #include "server/etcdserver/transport.h"
@@ -137,7 +139,7 @@ void EtcdServer::WaitStopped() {
   while (!impl_->stopped_) absl::SleepFor(absl::Milliseconds(10));
   impl_->Stop();
 }
-bool EtcdServer::Stopped() const { return impl_->stopped_; }
+bool EtcdServer::Stopped() const { return impl_->stopped_ || impl_->removed_self_; }
 
 // --- KV ---------------------------------------------------------------------------
 
@@ -497,26 +499,119 @@ absl::StatusOr<etcdserverpb::MemberListResponse> EtcdServer::MemberList(
 }
 
 namespace {
-absl::Status NotYet() {
-  return absl::UnimplementedError("etcdserver: membership changes are not supported yet");
+
+absl::StatusOr<std::vector<std::string>> CheckPeerUrls(
+    const google::protobuf::RepeatedPtrField<std::string>& urls) {
+  std::vector<std::string> out(urls.begin(), urls.end());
+  if (out.empty()) return Rpc(rpctypes::kErrMemberBadURLs);
+  for (const std::string& u : out) {
+    if (!types::URLs::Parse(u).ok()) return Rpc(rpctypes::kErrMemberBadURLs);
+  }
+  return out;
 }
+
 }  // namespace
 
 absl::StatusOr<etcdserverpb::MemberAddResponse> EtcdServer::MemberAdd(
     const etcdserverpb::MemberAddRequest& request, const RequestContext& ctx) {
-  return NotYet();
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::string>> urls = CheckPeerUrls(request.peerurls());
+  if (!urls.ok()) return urls.status();
+  int learners = 0;
+  for (const etcdserverpb::Member& m : impl_->Members()) {
+    if (m.islearner()) ++learners;
+    for (const std::string& u : m.peerurls()) {
+      for (const std::string& v : *urls) {
+        if (u == v) return Rpc(rpctypes::kErrPeerURLExist);
+      }
+    }
+  }
+  // etcd allows one learner at a time.
+  if (request.islearner() && learners >= 1) return Rpc(rpctypes::kErrTooManyLearners);
+  etcdserverpb::Member m;
+  m.set_id(ComputeMemberId(*urls, absl::StrCat(absl::ToUnixSeconds(absl::Now()))));
+  for (const std::string& u : *urls) m.add_peerurls(u);
+  m.set_islearner(request.islearner());
+  raftpb::ConfChange cc;
+  cc.set_type(request.islearner() ? raftpb::ConfChangeAddLearnerNode : raftpb::ConfChangeAddNode);
+  cc.set_node_id(m.id());
+  cc.set_context(MemberToJson(m));
+  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
+  etcdserverpb::MemberAddResponse resp;
+  *resp.mutable_member() = m;
+  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
+  return WithHeader(impl_.get(), std::move(resp));
 }
+
 absl::StatusOr<etcdserverpb::MemberRemoveResponse> EtcdServer::MemberRemove(
     const etcdserverpb::MemberRemoveRequest& request, const RequestContext& ctx) {
-  return NotYet();
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  bool found = false;
+  for (const etcdserverpb::Member& m : impl_->Members()) found = found || m.id() == request.id();
+  if (!found) return Rpc(rpctypes::kErrMemberNotFound);
+  raftpb::ConfChange cc;
+  cc.set_type(raftpb::ConfChangeRemoveNode);
+  cc.set_node_id(request.id());
+  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
+  etcdserverpb::MemberRemoveResponse resp;
+  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
+  return WithHeader(impl_.get(), std::move(resp));
 }
+
 absl::StatusOr<etcdserverpb::MemberUpdateResponse> EtcdServer::MemberUpdate(
     const etcdserverpb::MemberUpdateRequest& request, const RequestContext& ctx) {
-  return NotYet();
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::string>> urls = CheckPeerUrls(request.peerurls());
+  if (!urls.ok()) return urls.status();
+  etcdserverpb::Member updated;
+  bool found = false;
+  for (const etcdserverpb::Member& m : impl_->Members()) {
+    if (m.id() == request.id()) {
+      updated = m;
+      found = true;
+      continue;
+    }
+    for (const std::string& u : m.peerurls()) {
+      for (const std::string& v : *urls) {
+        if (u == v) return Rpc(rpctypes::kErrPeerURLExist);
+      }
+    }
+  }
+  if (!found) return Rpc(rpctypes::kErrMemberNotFound);
+  updated.clear_peerurls();
+  for (const std::string& u : *urls) updated.add_peerurls(u);
+  raftpb::ConfChange cc;
+  cc.set_type(raftpb::ConfChangeUpdateNode);
+  cc.set_node_id(request.id());
+  cc.set_context(MemberToJson(updated));
+  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
+  etcdserverpb::MemberUpdateResponse resp;
+  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
+  return WithHeader(impl_.get(), std::move(resp));
 }
+
 absl::StatusOr<etcdserverpb::MemberPromoteResponse> EtcdServer::MemberPromote(
     const etcdserverpb::MemberPromoteRequest& request, const RequestContext& ctx) {
-  return NotYet();
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  etcdserverpb::Member target;
+  bool found = false;
+  for (const etcdserverpb::Member& m : impl_->Members()) {
+    if (m.id() == request.id()) {
+      target = m;
+      found = true;
+    }
+  }
+  if (!found) return Rpc(rpctypes::kErrMemberNotFound);
+  if (!target.islearner()) return Rpc(rpctypes::kErrMemberNotLearner);
+  target.set_islearner(false);
+  raftpb::ConfChange cc;
+  cc.set_type(raftpb::ConfChangeAddNode);
+  cc.set_node_id(request.id());
+  cc.set_context(MemberToJson(target));
+  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
+  etcdserverpb::MemberPromoteResponse resp;
+  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
+  return WithHeader(impl_.get(), std::move(resp));
 }
 
 // --- Maintenance --------------------------------------------------------------------
@@ -714,6 +809,13 @@ bool EtcdServer::IsMemberRemoved(uint64_t id) const {
 }
 
 bool EtcdServer::Ready() const { return impl_->published_; }
+
+void EtcdServer::ReportRemoved() {
+  if (!impl_->removed_self_.exchange(true)) {
+    impl_->logger_->Warn("the member has been permanently removed from the cluster",
+                         {{"local-member-id", absl::StrFormat("%x", impl_->id_)}});
+  }
+}
 
 absl::StatusOr<std::string> EtcdServer::HandlePeerCall(const std::string& method,
                                                        const std::string& payload) {

@@ -432,6 +432,9 @@ class EtcdServer {
   void ReportSnapshot(uint64_t id, bool ok);
   // Whether `id` was removed from the cluster (its peer calls are refused).
   bool IsMemberRemoved(uint64_t id) const;
+  // A peer refused this member as removed from the cluster: it stops
+  // serving (Stopped() turns true), as etcd exits.
+  void ReportRemoved();
   // A request another member forwarded here (Transport::Call), e.g.
   // "LeaseRenew" or "LeaseTimeToLive" with the serialized request; returns
   // the serialized response.

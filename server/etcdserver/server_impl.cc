@@ -16,6 +16,7 @@
 #include "raft/errors.h"
 #include "raft/ready.h"
 #include "raft/util.h"
+#include "pkg/types/urlsmap.h"
 #include "server/etcdserver/membership.h"
 #include "server/etcdserver/request_util.h"
 #include "server/etcdserver/transport.h"
@@ -281,17 +282,58 @@ absl::Status ServerImpl::Init() {
     node_ = *std::move(node);
     term_ = read->state.term();
     committed_index_ = read->state.commit();
+    {
+      absl::MutexLock l(&state_mu_);
+      if (removed_.count(id_) > 0) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "the member has been permanently removed from the cluster (member %x); start a new "
+            "member with a fresh data dir instead",
+            id_));
+      }
+    }
     logger_->Info("restarting local member",
                   {{"local-member-id", absl::StrFormat("%x", id_)},
                    {"cluster-id", absl::StrFormat("%x", cluster_id_)},
                    {"commit-index", read->state.commit()},
                    {"snapshot-index", snapshot_index_}});
   } else {
-    if (options_.initial_cluster_state != "new") {
-      return absl::UnimplementedError(
-          "etcdserver: joining an existing cluster (--initial-cluster-state=existing) is not "
-          "supported yet");
-    }
+    if (options_.initial_cluster_state == "existing") {
+      std::vector<etcdserverpb::Member> existing;
+      if (absl::Status s = JoinExistingCluster(&existing); !s.ok()) return s;
+      etcdserverpb::Metadata md;
+      md.set_nodeid(id_);
+      md.set_clusterid(cluster_id_);
+      size_t slash = wal_dir_.rfind('/');
+      if (slash != std::string::npos && slash > 0) {
+        if (absl::Status s = fileutil::CreateDirAll(wal_dir_.substr(0, slash), 0700); !s.ok()) {
+          return s;
+        }
+      }
+      absl::StatusOr<std::unique_ptr<wal::WAL>> w =
+          wal::WAL::Create(wal_dir_, md.SerializeAsString(), wo);
+      if (!w.ok()) return w.status();
+      wal_ = *std::move(w);
+      rc.id = id_;
+      absl::StatusOr<std::unique_ptr<raft::RawNode>> node = raft::RawNode::New(rc);
+      if (!node.ok()) return node.status();
+      node_ = *std::move(node);
+      // The leader sends the log (membership included) from the start;
+      // until then the transport knows the peers from what we fetched.
+      if (options_.transport != nullptr) {
+        for (const etcdserverpb::Member& m : existing) {
+          if (m.id() == id_) continue;
+          options_.transport->AddPeer(
+              m.id(), std::vector<std::string>(m.peerurls().begin(), m.peerurls().end()));
+        }
+      }
+      logger_->Info("joining existing cluster",
+                    {{"local-member-id", absl::StrFormat("%x", id_)},
+                     {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
+    } else if (options_.initial_cluster_state != "new") {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "unexpected --initial-cluster-state %q (want \"new\" or \"existing\")",
+          options_.initial_cluster_state));
+    } else {
     absl::StatusOr<std::vector<etcdserverpb::Member>> members =
         InitialMembers(options_.initial_cluster, options_.initial_cluster_token);
     if (!members.ok()) return members.status();
@@ -342,6 +384,7 @@ absl::Status ServerImpl::Init() {
     logger_->Info("starting local member",
                   {{"local-member-id", absl::StrFormat("%x", id_)},
                    {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
+    }
   }
 
   reqid_ = std::make_unique<idutil::Generator>(id_, absl::Now());
@@ -485,6 +528,74 @@ void ServerImpl::ProposeAsync(etcdserverpb::InternalRaftRequest request) {
   absl::MutexLock l(&mu_);
   proposals_.push_back({request.SerializeAsString(), absl::Now() + options_.request_timeout});
   wake_ = true;
+}
+
+absl::Status ServerImpl::ProposeConfChange(raftpb::ConfChange cc, const RequestContext& ctx) {
+  if (absl::Status s = CheckRunning(ctx); !s.ok()) return s;
+  const uint64_t id = reqid_->Next();
+  cc.set_id(id);
+  absl::StatusOr<wait::Future<ApplyResult>> future = waiters_.Register(id);
+  if (!future.ok()) return future.status();
+  const absl::Time deadline = Deadline(ctx);
+  {
+    absl::MutexLock l(&mu_);
+    conf_proposals_.push_back({std::move(cc), deadline});
+    wake_ = true;
+  }
+  for (;;) {
+    const ApplyResult* r =
+        future->WaitUntil(std::min(deadline, absl::Now() + absl::Milliseconds(100)));
+    if (r != nullptr) return r->status;
+    if (stopped_ || absl::Now() >= deadline) {
+      waiters_.Cancel(id);
+      if (stopped_) return Rpc(rpctypes::kErrStopped);
+      return Rpc(lead_ == 0 ? rpctypes::kErrTimeoutDueToLeaderFail : rpctypes::kErrTimeout);
+    }
+  }
+}
+
+absl::Status ServerImpl::JoinExistingCluster(std::vector<etcdserverpb::Member>* members) {
+  absl::StatusOr<types::URLsMap> initial = types::URLsMap::Parse(options_.initial_cluster);
+  if (!initial.ok()) return initial.status();
+  if (options_.transport == nullptr) {
+    return absl::FailedPreconditionError("etcdserver: cannot join a cluster without a peer transport");
+  }
+  std::vector<std::string> own = options_.advertise_peer_urls;
+  std::sort(own.begin(), own.end());
+  absl::Status last = absl::UnavailableError("no other member in --initial-cluster");
+  for (const auto& [name, urls] : *initial) {
+    if (name == options_.name) continue;
+    for (const std::string& url : urls.StringSlice()) {
+      absl::StatusOr<std::string> payload =
+          options_.transport->FetchMembers(url, absl::Now() + absl::Seconds(5));
+      if (!payload.ok()) {
+        last = payload.status();
+        continue;
+      }
+      etcdserverpb::MemberListResponse list;
+      if (!list.ParseFromString(*payload)) {
+        last = absl::DataLossError(absl::StrCat("cannot decode the member list from ", url));
+        continue;
+      }
+      for (const etcdserverpb::Member& m : list.members()) {
+        std::vector<std::string> peers(m.peerurls().begin(), m.peerurls().end());
+        std::sort(peers.begin(), peers.end());
+        if (peers == own) id_ = m.id();
+      }
+      if (id_ == 0) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "member with peer URLs %s has not been added to the cluster (etcdctl member add "
+            "first)",
+            absl::StrJoin(own, ",")));
+      }
+      cluster_id_ = list.header().cluster_id();
+      members->assign(list.members().begin(), list.members().end());
+      return absl::OkStatus();
+    }
+  }
+  return absl::UnavailableError(
+      absl::StrCat("cannot fetch cluster info from the members of --initial-cluster: ",
+                   last.message()));
 }
 
 absl::Status ServerImpl::LinearizableReadNotify(const RequestContext& ctx) {
@@ -642,6 +753,7 @@ void ServerImpl::PublishLoop() {
 void ServerImpl::RaftLoop() {
   absl::Time next_tick = absl::Now() + options_.heartbeat_interval;
   std::deque<PendingProposal> pending;
+  std::deque<PendingConfChange> pending_conf;
   std::shared_ptr<ReadBatch> pending_read;
   bool campaigned = false;
   const absl::Duration election = options_.heartbeat_interval * options_.election_ticks;
@@ -662,6 +774,10 @@ void ServerImpl::RaftLoop() {
       while (!proposals_.empty()) {
         pending.push_back(std::move(proposals_.front()));
         proposals_.pop_front();
+      }
+      while (!conf_proposals_.empty()) {
+        pending_conf.push_back(std::move(conf_proposals_.front()));
+        conf_proposals_.pop_front();
       }
       inbound.swap(inbound_);
       unreachable.swap(unreachable_);
@@ -695,6 +811,11 @@ void ServerImpl::RaftLoop() {
         }
         pending.pop_front();
       }
+      while (!pending_conf.empty()) {
+        PendingConfChange& p = pending_conf.front();
+        if (p.deadline > now && !node_->ProposeConfChange(p.cc).ok()) ++proposals_failed_;
+        pending_conf.pop_front();
+      }
       if (pending_read != nullptr) {
         std::string ctx = BigEndian(++read_seq_);
         node_->ReadIndex(ctx);
@@ -709,6 +830,9 @@ void ServerImpl::RaftLoop() {
       }
     } else {
       while (!pending.empty() && pending.front().deadline <= now) pending.pop_front();
+      while (!pending_conf.empty() && pending_conf.front().deadline <= now) {
+        pending_conf.pop_front();
+      }
     }
 
     while (node_->HasReady()) HandleReady(node_->GetReady());
@@ -930,8 +1054,20 @@ void ServerImpl::ApplyConfChange(const raftpb::Entry& e, const raftpb::ConfState
       {
         absl::MutexLock l(&state_mu_);
         auto it = members_.find(m->id());
-        if (it != members_.end() && cc.type() != raftpb::ConfChangeUpdateNode) return;
-        members_[m->id()] = *m;
+        if (it != members_.end()) {
+          if (cc.type() == raftpb::ConfChangeAddNode && it->second.islearner()) {
+            it->second.set_islearner(false);  // promotion
+            *m = it->second;
+          } else if (cc.type() == raftpb::ConfChangeUpdateNode) {
+            it->second.clear_peerurls();
+            for (const std::string& u : m->peerurls()) it->second.add_peerurls(u);
+            *m = it->second;
+          } else {
+            break;
+          }
+        } else {
+          members_[m->id()] = *m;
+        }
       }
       tx->Lock();
       tx->UnsafePut(Bucket::kMembers, MemberKey(m->id()), MemberToJson(*m));
@@ -950,6 +1086,11 @@ void ServerImpl::ApplyConfChange(const raftpb::Entry& e, const raftpb::ConfState
         removed_.insert(cc.node_id());
       }
       if (options_.transport != nullptr) options_.transport->RemovePeer(cc.node_id());
+      if (cc.node_id() == id_) {
+        removed_self_ = true;
+        logger_->Warn("the member has been permanently removed from the cluster",
+                      {{"local-member-id", absl::StrFormat("%x", id_)}});
+      }
       tx->Lock();
       tx->UnsafeDelete(Bucket::kMembers, MemberKey(cc.node_id()));
       tx->UnsafePut(Bucket::kMembersRemoved, MemberKey(cc.node_id()), "removed");
@@ -959,6 +1100,7 @@ void ServerImpl::ApplyConfChange(const raftpb::Entry& e, const raftpb::ConfState
     default:
       break;
   }
+  if (cc.id() != 0) waiters_.Trigger(cc.id(), ApplyResult{});
 }
 
 void ServerImpl::MaybeSnapshot() {

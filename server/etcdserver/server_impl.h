@@ -75,6 +75,9 @@ class ServerImpl {
   // Fire and forget (lease checkpoints, alarms). Expired leases are
   // proposed by the raft thread itself (ProposeExpiredLeases).
   void ProposeAsync(etcdserverpb::InternalRaftRequest request);
+  // Proposes a membership change (cc.id is set here) and waits until it is
+  // applied.
+  absl::Status ProposeConfChange(raftpb::ConfChange cc, const RequestContext& ctx);
   // Waits until a ReadIndex round has been applied (linearizable read).
   absl::Status LinearizableReadNotify(const RequestContext& ctx);
   absl::StatusOr<auth::AuthInfo> AuthInfoFrom(const RequestContext& ctx);
@@ -150,6 +153,11 @@ class ServerImpl {
   };
   mutable absl::Mutex mu_;
   std::deque<PendingProposal> proposals_ ABSL_GUARDED_BY(mu_);
+  struct PendingConfChange {
+    raftpb::ConfChange cc;
+    absl::Time deadline;
+  };
+  std::deque<PendingConfChange> conf_proposals_ ABSL_GUARDED_BY(mu_);
   std::vector<raftpb::Message> inbound_ ABSL_GUARDED_BY(mu_);
   // Peer transport reports, handed to raft by the raft thread.
   std::vector<uint64_t> unreachable_ ABSL_GUARDED_BY(mu_);
@@ -230,6 +238,11 @@ class ServerImpl {
   // publish): retried until applied; Ready() afterwards.
   void PublishLoop();
   std::atomic<bool> published_{false};
+  // This member was removed from the cluster: it stops serving.
+  std::atomic<bool> removed_self_{false};
+  // Joining an existing cluster: learns the cluster ID, this member's ID
+  // and the members from the members listed in --initial-cluster.
+  absl::Status JoinExistingCluster(std::vector<etcdserverpb::Member>* members);
   std::thread publish_thread_;
 
   // Auto compaction.

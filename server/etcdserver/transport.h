@@ -44,6 +44,14 @@ class Transport {
                                            const std::string& payload, absl::Time deadline) {
     return absl::UnavailableError("no peer transport");
   }
+
+  // Asks the member at `peer_url` for its membership: a serialized
+  // MemberListResponse whose header carries the cluster ID (a member
+  // joining an existing cluster does this first).
+  virtual absl::StatusOr<std::string> FetchMembers(const std::string& peer_url,
+                                                   absl::Time deadline) {
+    return absl::UnavailableError("no peer transport");
+  }
 };
 
 }  // namespace etcd::etcdserver

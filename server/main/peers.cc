@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 
 namespace etcd::server {
 
@@ -78,6 +79,27 @@ absl::StatusOr<std::string> PeerGlue::HandleCall(uint64_t, const std::string& me
   return server->HandlePeerCall(method, payload);
 }
 
+absl::StatusOr<std::string> PeerGlue::Members() {
+  etcdserver::EtcdServer* server;
+  {
+    absl::MutexLock lock(&mu_);
+    server = server_;
+  }
+  if (server == nullptr) return absl::UnavailableError("member not started");
+  etcdserver::RequestContext ctx;
+  ctx.deadline = absl::Now() + absl::Seconds(5);
+  absl::StatusOr<etcdserverpb::MemberListResponse> list = server->MemberList({}, ctx);
+  if (!list.ok()) return list.status();
+  return list->SerializeAsString();
+}
+
+absl::StatusOr<std::string> PeerGlue::FetchMembers(const std::string& peer_url,
+                                                   absl::Time deadline) {
+  absl::StatusOr<transport::ClusterMembers> members = transport::FetchMembers(peer_url, deadline);
+  if (!members.ok()) return members.status();
+  return std::move(members->payload);
+}
+
 // The handler calls come from transport threads while the transport runs;
 // Stop() stops the transport before the server goes, so server_ is valid.
 absl::Status PeerGlue::Process(const raftpb::Message& message) {
@@ -112,7 +134,8 @@ void PeerGlue::ReportSnapshot(uint64_t id, bool ok) {
 }
 
 void PeerGlue::OnRemoved() {
-  logger_->Error("the member has been permanently removed from the cluster");
+  absl::MutexLock lock(&mu_);
+  if (server_ != nullptr) server_->ReportRemoved();
 }
 
 }  // namespace etcd::server

@@ -61,6 +61,9 @@ class PeerGlue : public etcdserver::Transport, public transport::Handler {
   void OnRemoved() override;
   absl::StatusOr<std::string> HandleCall(uint64_t from, const std::string& method,
                                          const std::string& payload) override;
+  absl::StatusOr<std::string> Members() override;
+  absl::StatusOr<std::string> FetchMembers(const std::string& peer_url,
+                                           absl::Time deadline) override;
 
  private:
   log::Logger* const logger_;

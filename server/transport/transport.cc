@@ -625,6 +625,22 @@ class PeerService : public etcdcpp::peerpb::Peer::CallbackService {
     return new SnapshotReactor(impl_, ctx);
   }
 
+  grpc::ServerUnaryReactor* Members(grpc::CallbackServerContext* ctx,
+                                    const etcdcpp::peerpb::MembersRequest*,
+                                    etcdcpp::peerpb::MembersReply* reply) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::StatusOr<std::string> members = impl_->options.handler->Members();
+    if (!members.ok()) {
+      reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(members.status().code()),
+                                   std::string(members.status().message())));
+      return reactor;
+    }
+    reply->set_cluster_id(impl_->options.cluster_id);
+    reply->set_payload(std::move(*members));
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* ctx,
                                  const etcdcpp::peerpb::PeerCall* call,
                                  etcdcpp::peerpb::PeerReply* reply) override {
@@ -750,6 +766,24 @@ PeerStats PeerTransport::Stats(uint64_t id) const {
   absl::MutexLock lock(&impl_->mu);
   auto it = impl_->peers.find(id);
   return it == impl_->peers.end() ? PeerStats{} : it->second->Stats();
+}
+
+absl::StatusOr<ClusterMembers> FetchMembers(const std::string& peer_url, absl::Time deadline) {
+  absl::StatusOr<std::string> address = PeerAddress(peer_url);
+  if (!address.ok()) return address.status();
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(*address, grpc::InsecureChannelCredentials());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(deadline));
+  etcdcpp::peerpb::MembersReply reply;
+  grpc::Status status =
+      etcdcpp::peerpb::Peer::NewStub(channel)->Members(&ctx, etcdcpp::peerpb::MembersRequest(), &reply);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("could not get the cluster members from ", peer_url, ": ",
+                                     status.error_message()));
+  }
+  return ClusterMembers{reply.cluster_id(), std::move(*reply.mutable_payload())};
 }
 
 absl::StatusOr<std::string> PeerTransport::Call(uint64_t to, const std::string& method,

@@ -69,6 +69,11 @@ class Handler {
                                                  const std::string& payload) {
     return absl::UnimplementedError("peer calls are not handled");
   }
+  // The membership as this member knows it, for members joining the
+  // cluster (FetchMembers); opaque to the transport.
+  virtual absl::StatusOr<std::string> Members() {
+    return absl::UnimplementedError("membership is not served");
+  }
 };
 
 struct TransportOptions {
@@ -149,6 +154,15 @@ class PeerTransport {
   explicit PeerTransport(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Asks the member at `peer_url` for the cluster ID and its Handler::Members
+// payload (a member joining an existing cluster does this before it knows
+// either).
+struct ClusterMembers {
+  uint64_t cluster_id = 0;
+  std::string payload;
+};
+absl::StatusOr<ClusterMembers> FetchMembers(const std::string& peer_url, absl::Time deadline);
 
 // The "host:port" of a peer URL ("http://127.0.0.1:2380" → "127.0.0.1:2380").
 absl::StatusOr<std::string> PeerAddress(const std::string& url);

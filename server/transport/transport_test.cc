@@ -56,6 +56,7 @@ class RecordingHandler : public Handler {
     if (method == "echo") return absl::StrCat(from, ":", payload);
     return absl::FailedPreconditionError(absl::StrCat("etcdserver: no such call ", method));
   }
+  absl::StatusOr<std::string> Members() override { return std::string("the members"); }
   void OnRemoved() override {
     absl::MutexLock lock(&mu_);
     told_removed_ = true;
@@ -355,6 +356,19 @@ TEST(PeerTransportTest, ForwardsCallsAndTheirErrors) {
   absl::StatusOr<std::string> down =
       a->transport->Call(2, "echo", "", absl::Now() + absl::Seconds(2));
   EXPECT_FALSE(down.ok());
+}
+
+TEST(PeerTransportTest, ServesMembersToStrangers) {
+  ASSERT_OK_AND_ASSIGN(auto b, StartMember(2, kCluster));
+  ASSERT_OK_AND_ASSIGN(ClusterMembers members,
+                       FetchMembers(b->url, absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(members.cluster_id, kCluster);
+  EXPECT_EQ(members.payload, "the members");
+  ASSERT_OK_AND_ASSIGN(int dead, testutil::FreePort());
+  absl::StatusOr<ClusterMembers> none =
+      FetchMembers(absl::StrCat("http://127.0.0.1:", dead), absl::Now() + absl::Seconds(2));
+  EXPECT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("could not get the cluster members"), std::string::npos);
 }
 
 TEST(PeerTransportTest, RejectsBadOptions) {
