@@ -120,10 +120,11 @@ void ExpectConverged(const Members& members, const std::set<int>& down = {}) {
 
 class ClusterTest : public ::testing::Test {
  protected:
-  void Start(int n) {
+  void Start(int n, std::vector<std::string> extra_args = {}) {
     ASSERT_OK_AND_ASSIGN(testutil::TempDir dir, testutil::TempDir::Create("cluster"));
     dir_ = std::make_unique<testutil::TempDir>(std::move(dir));
-    ASSERT_OK_AND_ASSIGN(members_, EtcdProcess::StartCluster(OurEtcdBinary(), dir_->path(), n));
+    ASSERT_OK_AND_ASSIGN(members_, EtcdProcess::StartCluster(OurEtcdBinary(), dir_->path(), n,
+                                                             std::move(extra_args)));
   }
   void TearDown() override {
     for (auto& m : members_) {
@@ -295,6 +296,44 @@ TEST_F(ClusterTest, AddRemoveReplaceAndPromoteMembers) {
   EXPECT_EQ(distinct.size(), 1u) << hashes.out;
   (void)m4->Stop();
   (void)m5->Stop();
+}
+
+TEST_F(ClusterTest, LaggingMemberCatchesUpThroughASnapshot) {
+  // Snapshot every 50 entries and keep only 10 behind it: a member that
+  // misses more than that must get the leader's database.
+  Start(3, {"--snapshot-count=50", "--experimental-snapshot-catchup-entries=10"});
+  ASSERT_TRUE(PutEventually(*members_[0], "first", "1")) << Logs();
+  int leader = Leader(members_);
+  ASSERT_GE(leader, 0);
+  const int lagging = (leader + 1) % 3;
+  ASSERT_OK(members_[lagging]->Kill(SIGKILL));
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_EQ(Ctl(*members_[leader], {"put", absl::StrCat("k", i), absl::StrCat("v", i)}).code, 0);
+  }
+  ASSERT_OK(Ctl(*members_[leader], {"del", "k7"}).code == 0 ? absl::OkStatus()
+                                                                 : absl::InternalError("del"));
+  ASSERT_OK(members_[lagging]->Restart()) << Logs();
+  // Its own data (serializable reads are served locally).
+  auto count = [&] {
+    CtlResult r = Ctl(*members_[lagging],
+                      {"get", "k", "--prefix", "--keys-only", "--consistency=s", "-w", "json"});
+    int64_t n = -1;
+    RE2::PartialMatch(r.out, R"re("count":(\d+))re", &n);
+    return n;
+  };
+  EXPECT_TRUE(testutil::WaitUntil([&] { return count() == 149; }, absl::Seconds(30)))
+      << count() << Logs();
+  EXPECT_EQ(Get(*members_[lagging], "k149"), "v149\n");
+  EXPECT_EQ(Get(*members_[lagging], "k7"), "");
+  EXPECT_TRUE(absl::StrContains(members_[lagging]->Logs(), "applied snapshot")) << Logs();
+  EXPECT_TRUE(absl::StrContains(members_[leader]->Logs(), "sent database snapshot")) << Logs();
+  ExpectConverged(members_);
+  // It restarts from the installed snapshot, and keeps up afterwards.
+  ASSERT_OK(members_[lagging]->Kill(SIGKILL));
+  ASSERT_OK(members_[lagging]->Restart()) << Logs();
+  ASSERT_TRUE(PutEventually(*members_[lagging], "after", "x"));
+  EXPECT_EQ(count(), 149);
+  ExpectConverged(members_);
 }
 
 TEST_F(ClusterTest, LeaderFailureElectsANewLeaderAndTheOldOneCatchesUp) {

@@ -810,6 +810,11 @@ bool EtcdServer::IsMemberRemoved(uint64_t id) const {
 
 bool EtcdServer::Ready() const { return impl_->published_; }
 
+absl::StatusOr<std::string> EtcdServer::WriteSnapshotDbForSend(const raftpb::Message& m) {
+  if (impl_->stopped_) return Rpc(rpctypes::kErrStopped);
+  return impl_->WriteSnapshotDbForSend(m);
+}
+
 void EtcdServer::ReportRemoved() {
   if (!impl_->removed_self_.exchange(true)) {
     impl_->logger_->Warn("the member has been permanently removed from the cluster",

@@ -435,6 +435,9 @@ class EtcdServer {
   // A peer refused this member as removed from the cluster: it stops
   // serving (Stopped() turns true), as etcd exits.
   void ReportRemoved();
+  // A copy of the backend to send with the MsgSnap `m` (the transport
+  // deletes it when sent); etcd's merged snapshot message.
+  absl::StatusOr<std::string> WriteSnapshotDbForSend(const raftpb::Message& m);
   // A request another member forwarded here (Transport::Call), e.g.
   // "LeaseRenew" or "LeaseTimeToLive" with the serialized request; returns
   // the serialized response.

@@ -1,6 +1,10 @@
 #include "server/etcdserver/server_impl.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 
 #include "absl/strings/numbers.h"
@@ -173,6 +177,23 @@ absl::Status ServerImpl::Init() {
   absl::StatusOr<std::unique_ptr<mvcc::backend::Backend>> be = mvcc::backend::Backend::Open(bo);
   if (!be.ok()) return be.status();
   backend_ = *std::move(be);
+  if (!raft::IsEmptySnap(snapshot)) {
+    // Crashed after saving a leader's snapshot but before installing its
+    // database: install it now (etcd does the same at start).
+    uint64_t cindex = 0;
+    {
+      std::unique_ptr<mvcc::backend::ReadTx> tx = backend_->ConcurrentReadTx();
+      std::optional<absl::string_view> v = tx->UnsafeGet(Bucket::kMeta, mvcc::kConsistentIndexKey);
+      if (v.has_value() && v->size() == 8) {
+        for (char c : *v) cindex = (cindex << 8) | static_cast<uint8_t>(c);
+      }
+    }
+    const std::string db = SnapshotDbPath(snapshot.metadata().index());
+    if (cindex < snapshot.metadata().index() && fileutil::Exist(db)) {
+      logger_->Info("installing the snapshot database received before restart", {{"db", db}});
+      if (absl::Status s = backend_->ReplaceWith(db); !s.ok()) return s;
+    }
+  }
 
   lease::LessorOptions lo;
   lo.min_lease_ttl = options_.min_lease_ttl;
@@ -887,18 +908,7 @@ void ServerImpl::ProposeExpiredLeases(absl::Time now) {
 
 void ServerImpl::HandleReady(raft::Ready rd) {
   const raft::ReadySummary summary = raft::ReadySummary::Of(rd);
-  // Sending the backend with a snapshot is not wired up yet: raft hears the
-  // snapshot failed and keeps probing the follower.
-  if (options_.transport != nullptr) {
-    auto snap = std::remove_if(rd.messages.begin(), rd.messages.end(), [this](const raftpb::Message& m) {
-      if (m.type() != raftpb::MsgSnap) return false;
-      logger_->Warn("a follower needs a snapshot; sending snapshots is not supported yet",
-                    {{"remote-peer-id", absl::StrFormat("%x", m.to())}});
-      node_->ReportSnapshot(m.to(), raft::SnapshotStatus::kFailure);
-      return true;
-    });
-    rd.messages.erase(snap, rd.messages.end());
-  }
+
   if (rd.soft_state.has_value()) {
     const uint64_t new_lead = rd.soft_state->lead;
     const bool now_leader = rd.soft_state->raft_state == raft::StateType::kLeader;
@@ -952,9 +962,11 @@ void ServerImpl::HandleReady(raft::Ready rd) {
       logger_->Fatal("failed to save snapshot record", {{"error", s}});
     }
     (void)storage_.ApplySnapshot(rd.snapshot);
-    // Installing a leader's snapshot (replacing the backend) is the cluster
-    // issue's; a single member never receives one.
-    logger_->Error("received a raft snapshot; installing snapshots is not supported yet");
+    // The apply thread installs the database before anything after it.
+    ApplyTask task;
+    task.snapshot = rd.snapshot;
+    absl::MutexLock l(&apply_mu_);
+    apply_queue_.push_back(std::move(task));
   }
   if (!rd.entries.empty()) (void)storage_.Append(rd.entries);
   if (!raft::IsEmptyHardState(rd.hard_state)) (void)storage_.SetHardState(rd.hard_state);
@@ -996,9 +1008,62 @@ void ServerImpl::ApplyLoop() {
       task = std::move(apply_queue_.front());
       apply_queue_.pop_front();
     }
+    if (task.snapshot.has_value()) {
+      if (absl::Status s = InstallSnapshot(*task.snapshot); !s.ok()) {
+        logger_->Fatal("failed to install the leader's snapshot", {{"error", s}});
+      }
+    }
     for (const raftpb::Entry& e : task.entries) ApplyEntry(e, task);
     MaybeSnapshot();
   }
+}
+
+std::string ServerImpl::SnapshotDbPath(uint64_t index) const {
+  return absl::StrFormat("%s/%016x.snap.db", snap_dir_, index);
+}
+
+absl::StatusOr<std::string> ServerImpl::WriteSnapshotDbForSend(const raftpb::Message& m) {
+  absl::StatusOr<std::unique_ptr<mvcc::backend::Snapshot>> snap = backend_->NewSnapshot();
+  if (!snap.ok()) return snap.status();
+  const std::string path = absl::StrFormat("%s/%016x-to-%x.snap.send", snap_dir_,
+                                           m.snapshot().metadata().index(), m.to());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("create ", path));
+  absl::Status s = (*snap)->WriteTo(fd);
+  ::close(fd);
+  if (!s.ok()) {
+    ::unlink(path.c_str());
+    return s;
+  }
+  return path;
+}
+
+absl::Status ServerImpl::InstallSnapshot(const raftpb::Snapshot& snap) {
+  const uint64_t index = snap.metadata().index();
+  if (index <= applied_index_) return absl::OkStatus();  // already have it
+  const std::string db = SnapshotDbPath(index);
+  logger_->Info("applying snapshot", {{"snapshot-index", index}, {"db", db}});
+  if (absl::Status s = backend_->ReplaceWith(db); !s.ok()) return s;
+  if (absl::Status s = watchable_->Restore(backend_.get()); !s.ok()) return s;
+  if (absl::Status s = lessor_->Recover(backend_.get(), deleter_.get()); !s.ok()) return s;
+  if (absl::Status s = auth_->Recover(backend_.get()); !s.ok()) return s;
+  {
+    absl::MutexLock l(&state_mu_);
+    members_.clear();
+    removed_.clear();
+    alarms_.clear();
+  }
+  nospace_ = false;
+  if (absl::Status s = LoadMembersAndAlarms(); !s.ok()) return s;
+  AddPeersToTransport();
+  start_consistent_index_ = store_->ConsistentIndex();
+  snapshot_index_ = index;
+  conf_state_ = snap.metadata().conf_state();
+  applied_index_ = index;
+  applied_wait_.Trigger(index);
+  logger_->Info("applied snapshot", {{"snapshot-index", index},
+                                     {"consistent-index", start_consistent_index_}});
+  return absl::OkStatus();
 }
 
 void ServerImpl::SaveConsistentIndex(uint64_t index) {

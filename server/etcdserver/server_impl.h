@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <memory>
 #include <string>
@@ -193,6 +194,9 @@ class ServerImpl {
 
   // --- Apply thread -----------------------------------------------------------
   struct ApplyTask {
+    // A leader's snapshot to install before the entries (its database was
+    // received by the transport into SnapshotDbPath(index)).
+    std::optional<raftpb::Snapshot> snapshot;
     std::vector<raftpb::Entry> entries;
     // The ConfState after each conf change entry (by index).
     std::map<uint64_t, raftpb::ConfState> conf_states;
@@ -205,6 +209,13 @@ class ServerImpl {
   ApplyResult ApplyRequest(const etcdserverpb::InternalRaftRequest& r, uint64_t index);
   void ApplyConfChange(const raftpb::Entry& entry, const raftpb::ConfState* cs);
   void SaveConsistentIndex(uint64_t index);
+  // Replaces the backend with the leader's database for `snap` and reloads
+  // the stores, membership and alarms from it (apply thread).
+  absl::Status InstallSnapshot(const raftpb::Snapshot& snap);
+  // Where the transport puts a received database: <snap>/<index %016x>.snap.db.
+  std::string SnapshotDbPath(uint64_t index) const;
+  // Writes a copy of the backend for a MsgSnap to send; returns its path.
+  absl::StatusOr<std::string> WriteSnapshotDbForSend(const raftpb::Message& m);
   void MaybeSnapshot();
   absl::Status TakeSnapshot(uint64_t index);
   // Apply thread state.

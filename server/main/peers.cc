@@ -1,5 +1,7 @@
 #include "server/main/peers.h"
 
+#include <unistd.h>
+
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -16,6 +18,10 @@ absl::Status PeerGlue::Attach(etcdserver::EtcdServer* server,
   options.listen_addresses = listen_addresses;
   options.handler = this;
   options.snapshot_dir = snapshot_dir;
+  options.snapshot_db = [server](const raftpb::Message& m) {
+    return server->WriteSnapshotDbForSend(m);
+  };
+  options.snapshot_db_done = [](const std::string& path) { ::unlink(path.c_str()); };
   options.logger = logger_;
   absl::MutexLock lock(&mu_);
   if (stopped_) return absl::FailedPreconditionError("peer transport stopped");
@@ -112,10 +118,10 @@ absl::Status PeerGlue::Process(const raftpb::Message& message) {
   return server->Process(message);
 }
 
+// The database is already where the member installs it from
+// (<snap>/<index>.snap.db); raft gets the message.
 absl::Status PeerGlue::ProcessSnapshot(const raftpb::Message& message, const std::string&) {
-  logger_->Warn("received a database snapshot; installing snapshots is not supported yet",
-                {{"snapshot-index", message.snapshot().metadata().index()}});
-  return absl::UnimplementedError("installing snapshots from the leader is not supported yet");
+  return Process(message);
 }
 
 bool PeerGlue::IsRemoved(uint64_t id) {

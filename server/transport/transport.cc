@@ -406,6 +406,13 @@ class Peer {
     if (!options_.snapshot_db) return absl::FailedPreconditionError("no snapshot database source");
     absl::StatusOr<std::string> path = options_.snapshot_db(message);
     if (!path.ok()) return path.status();
+    struct Done {
+      const TransportOptions& options;
+      const std::string& path;
+      ~Done() {
+        if (options.snapshot_db_done) options.snapshot_db_done(path);
+      }
+    } done{options_, *path};
     absl::StatusOr<std::unique_ptr<SnapshotFileReader>> reader = SnapshotFileReader::Open(*path);
     if (!reader.ok()) return reader.status();
     AddMetadata(ctx);

@@ -89,6 +89,9 @@ struct TransportOptions {
   // The path of the database file to send with a MsgSnap (required to send
   // snapshots). The file must stay until the send finishes.
   std::function<absl::StatusOr<std::string>(const raftpb::Message&)> snapshot_db;
+  // Called with that path once the send is over (either way), e.g. to
+  // delete a temporary copy.
+  std::function<void(const std::string&)> snapshot_db_done;
   // Raft messages queued per peer before new ones are dropped (etcd: 4096).
   size_t queue_capacity = 4096;
   // Messages per stream write.
