@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -177,6 +178,22 @@ TEST_F(ClusterTest, ThreeMembersServeFromEveryMember) {
       << (*watch)->ReadStdout();
   (void)(*watch)->Stop();
   ExpectConverged(members_);
+
+  // move-leader: etcdctl finds the leader among the endpoints and asks it.
+  int leader = Leader(members_);
+  ASSERT_GE(leader, 0);
+  int target = (leader + 1) % 3;
+  absl::StatusOr<Status> target_status = EndpointStatus(*members_[target]);
+  ASSERT_OK(target_status.status());
+  std::string target_hex = absl::StrFormat("%x", target_status->member_id);
+  std::vector<std::string> all;
+  for (const auto& m : members_) all.push_back(m->endpoint());
+  CtlResult moved = RunEtcdctl(absl::StrJoin(all, ","), {"move-leader", target_hex});
+  EXPECT_EQ(moved.code, 0) << moved.err;
+  EXPECT_TRUE(absl::StrContains(moved.out, absl::StrCat("Leadership transferred from ")))
+      << moved.out;
+  EXPECT_EQ(Leader(members_), target);
+  ASSERT_TRUE(PutEventually(*members_[leader], "after-move", "ok"));
 }
 
 TEST_F(ClusterTest, LeasesWorkThroughFollowers) {
