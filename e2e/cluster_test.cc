@@ -353,6 +353,26 @@ TEST_F(ClusterTest, LaggingMemberCatchesUpThroughASnapshot) {
   ExpectConverged(members_);
 }
 
+TEST_F(ClusterTest, OneMemberGrowsToTwo) {
+  Start(1);
+  ASSERT_TRUE(PutEventually(*members_[0], "solo", "1")) << Logs();
+  ASSERT_OK_AND_ASSIGN(std::vector<int> ports, testutil::FreePorts(2));
+  std::string peer = absl::StrCat("http://127.0.0.1:", ports[1]);
+  CtlResult add = Ctl(*members_[0], {"member", "add", "m2", "--peer-urls=" + peer});
+  ASSERT_EQ(add.code, 0) << add.err;
+  std::string initial;
+  ASSERT_TRUE(RE2::PartialMatch(add.out, R"re(ETCD_INITIAL_CLUSTER="([^"]*)")re", &initial));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EtcdProcess> m2,
+                       EtcdProcess::StartMember(OurEtcdBinary(), dir_->path(), "m2", ports[0],
+                                                ports[1],
+                                                {"--initial-cluster=" + initial,
+                                                 "--initial-cluster-state=existing"}));
+  EXPECT_EQ(Get(*m2, "solo"), "1\n") << m2->Logs();
+  ASSERT_TRUE(PutEventually(*m2, "duo", "2"));
+  EXPECT_EQ(Get(*members_[0], "duo"), "2\n");
+  (void)m2->Stop();
+}
+
 TEST_F(ClusterTest, LeaderFailureElectsANewLeaderAndTheOldOneCatchesUp) {
   Start(3);
   ASSERT_TRUE(PutEventually(*members_[0], "before", "1")) << Logs();

@@ -28,7 +28,6 @@
 #include "server/embed/config.h"
 #include "server/embed/config_flags.h"
 #include "server/etcdserver/etcdserver.h"
-#include "server/etcdserver/membership.h"
 #include "server/http/handlers.h"
 #include "server/http/http_server.h"
 #include "server/http/listener.h"
@@ -183,13 +182,9 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
     return 1;
   }
   etcd::etcdserver::EtcdServer* member = server->get();
-  // A lone member has nobody to talk to: the peer port is served only when
-  // the cluster has other members (etcd always binds it).
-  etcd::etcdserver::RequestContext local;
-  absl::StatusOr<etcdserverpb::MemberListResponse> known = member->MemberList({}, local);
-  absl::StatusOr<std::vector<etcdserverpb::Member>> initial =
-      etcd::etcdserver::InitialMembers(options->initial_cluster, options->initial_cluster_token);
-  if ((known.ok() && known->members_size() > 1) || (initial.ok() && initial->size() > 1)) {
+  // The peer port is served from the start, as etcd does (a lone member
+  // needs it once members are added).
+  {
     std::vector<std::string> addresses;
     for (const etcd::types::URL& url : config.listen_peer_urls) {
       if (url.scheme != "http") {
