@@ -373,6 +373,47 @@ TEST_F(ClusterTest, OneMemberGrowsToTwo) {
   (void)m2->Stop();
 }
 
+TEST_F(ClusterTest, PartitionedLeaderIsReplacedAndRejoinsAfterHealing) {
+  ASSERT_OK_AND_ASSIGN(testutil::TempDir dir, testutil::TempDir::Create("cluster"));
+  dir_ = std::make_unique<testutil::TempDir>(std::move(dir));
+  std::vector<std::unique_ptr<testutil::TcpProxy>> proxies;
+  ASSERT_OK_AND_ASSIGN(members_, EtcdProcess::StartClusterBehindProxies(
+                                     OurEtcdBinary(), dir_->path(), 3, &proxies));
+  ASSERT_TRUE(PutEventually(*members_[0], "before", "1")) << Logs();
+  int leader = Leader(members_);
+  ASSERT_GE(leader, 0);
+  // Blackhole everything sent to the leader: it hears no acks, steps down
+  // (CheckQuorum), and the other two elect a leader of their own.
+  proxies[leader]->SetMode(testutil::TcpProxy::Mode::kBlackhole);
+  int other = (leader + 1) % 3;
+  ASSERT_TRUE(PutEventually(*members_[other], "during", "2")) << Logs();
+  int new_leader = Leader(members_, {leader});
+  EXPECT_GE(new_leader, 0);
+  EXPECT_NE(new_leader, leader);
+  // The cut-off member cannot serve linearizable reads (no quorum).
+  CtlResult stale = RunEtcdctl(members_[leader]->endpoint(),
+                               {"get", "during", "--command-timeout=2s"});
+  EXPECT_NE(stale.out, "during\n2\n");
+  // Slow, then heal: it catches up.
+  proxies[leader]->SetMode(testutil::TcpProxy::Mode::kPass);
+  proxies[leader]->SetDelay(absl::Milliseconds(20));
+  EXPECT_TRUE(testutil::WaitUntil([&] { return Get(*members_[leader], "during") == "2\n"; },
+                                  absl::Seconds(40)))
+      << Logs();
+  proxies[leader]->SetDelay(absl::ZeroDuration());
+  ASSERT_TRUE(PutEventually(*members_[leader], "after", "3"));
+  ExpectConverged(members_);
+  // A reset (refused connections) on a follower: the rest carry on.
+  int follower = (Leader(members_) + 1) % 3;
+  proxies[follower]->SetMode(testutil::TcpProxy::Mode::kReset);
+  ASSERT_TRUE(PutEventually(*members_[(follower + 1) % 3], "reset", "4"));
+  proxies[follower]->SetMode(testutil::TcpProxy::Mode::kPass);
+  EXPECT_TRUE(testutil::WaitUntil([&] { return Get(*members_[follower], "reset") == "4\n"; },
+                                  absl::Seconds(40)));
+  ExpectConverged(members_);
+  members_.clear();  // stop the members before their proxies go
+}
+
 TEST_F(ClusterTest, LeaderFailureElectsANewLeaderAndTheOldOneCatchesUp) {
   Start(3);
   ASSERT_TRUE(PutEventually(*members_[0], "before", "1")) << Logs();
