@@ -1,9 +1,11 @@
 #include "e2e/etcd_process.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
@@ -45,7 +47,107 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(std::string bina
   return p;
 }
 
+absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> EtcdProcess::StartCluster(
+    std::string binary, std::string dir, int n, std::vector<std::string> extra_args,
+    absl::Duration ready_timeout) {
+  absl::StatusOr<std::vector<int>> ports = testutil::FreePorts(2 * n);
+  if (!ports.ok()) return ports.status();
+  std::vector<std::string> initial;
+  for (int i = 0; i < n; ++i) {
+    initial.push_back(absl::StrCat("m", i + 1, "=http://127.0.0.1:", (*ports)[2 * i + 1]));
+  }
+  std::vector<std::unique_ptr<EtcdProcess>> members;
+  for (int i = 0; i < n; ++i) {
+    std::vector<std::string> args = {"--initial-cluster=" + absl::StrJoin(initial, ","),
+                                      "--initial-cluster-token=e2e-cluster"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    absl::StatusOr<std::unique_ptr<EtcdProcess>> p =
+        Make(binary, dir, absl::StrCat("m", i + 1), (*ports)[2 * i], (*ports)[2 * i + 1],
+             std::move(args));
+    if (!p.ok()) return p.status();
+    if (absl::Status s = (*p)->Spawn(); !s.ok()) return s;
+    members.push_back(std::move(*p));
+  }
+  for (auto& p : members) {
+    if (absl::Status s = p->WaitReady(ready_timeout); !s.ok()) return s;
+  }
+  return members;
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> EtcdProcess::StartClusterBehindProxies(
+    std::string binary, std::string dir, int n,
+    std::vector<std::unique_ptr<testutil::TcpProxy>>* proxies, std::vector<std::string> extra_args,
+    absl::Duration ready_timeout) {
+  absl::StatusOr<std::vector<int>> ports = testutil::FreePorts(2 * n);
+  if (!ports.ok()) return ports.status();
+  proxies->clear();
+  std::vector<std::string> initial;
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<std::unique_ptr<testutil::TcpProxy>> proxy =
+        testutil::TcpProxy::Start(0, (*ports)[2 * i + 1]);
+    if (!proxy.ok()) return proxy.status();
+    initial.push_back(absl::StrCat("m", i + 1, "=http://127.0.0.1:", (*proxy)->port()));
+    proxies->push_back(std::move(*proxy));
+  }
+  std::vector<std::unique_ptr<EtcdProcess>> members;
+  for (int i = 0; i < n; ++i) {
+    std::vector<std::string> args = {"--initial-cluster=" + absl::StrJoin(initial, ","),
+                                      "--initial-cluster-token=e2e-cluster"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    absl::StatusOr<std::unique_ptr<EtcdProcess>> p =
+        Make(binary, dir, absl::StrCat("m", i + 1), (*ports)[2 * i], (*ports)[2 * i + 1],
+             std::move(args), (*proxies)[i]->port());
+    if (!p.ok()) return p.status();
+    if (absl::Status s = (*p)->Spawn(); !s.ok()) return s;
+    members.push_back(std::move(*p));
+  }
+  for (auto& p : members) {
+    if (absl::Status s = p->WaitReady(ready_timeout); !s.ok()) return s;
+  }
+  return members;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Make(
+    std::string binary, const std::string& dir, const std::string& name, int client_port,
+    int peer_port, std::vector<std::string> extra_args, int advertised_peer_port) {
+  std::unique_ptr<EtcdProcess> p(new EtcdProcess());
+  p->dir_ = absl::StrCat(dir, "/", name);
+  if (::mkdir(p->dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("mkdir ", p->dir_));
+  }
+  p->data_dir_ = absl::StrCat(p->dir_, "/", name, ".etcd");
+  p->endpoint_ = absl::StrCat("127.0.0.1:", client_port);
+  std::string client = absl::StrCat("http://", p->endpoint_);
+  std::string peer = absl::StrCat("http://127.0.0.1:", peer_port);
+  std::string advertised = absl::StrCat(
+      "http://127.0.0.1:", advertised_peer_port != 0 ? advertised_peer_port : peer_port);
+  p->argv_ = {std::move(binary),
+              "--name=" + name,
+              "--data-dir=" + p->data_dir_,
+              "--listen-client-urls=" + client,
+              "--advertise-client-urls=" + client,
+              "--listen-peer-urls=" + peer,
+              "--initial-advertise-peer-urls=" + advertised};
+  p->argv_.insert(p->argv_.end(), extra_args.begin(), extra_args.end());
+  return p;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::StartMember(
+    std::string binary, std::string dir, std::string name, int client_port, int peer_port,
+    std::vector<std::string> extra_args, absl::Duration ready_timeout) {
+  absl::StatusOr<std::unique_ptr<EtcdProcess>> p =
+      Make(std::move(binary), dir, name, client_port, peer_port, std::move(extra_args));
+  if (!p.ok()) return p.status();
+  if (absl::Status s = (*p)->Launch(ready_timeout); !s.ok()) return s;
+  return p;
+}
+
 absl::Status EtcdProcess::Launch(absl::Duration ready_timeout) {
+  if (absl::Status s = Spawn(); !s.ok()) return s;
+  return WaitReady(ready_timeout);
+}
+
+absl::Status EtcdProcess::Spawn() {
   testutil::SubprocessOptions options;
   options.argv = argv_;
   options.cwd = dir_;
@@ -56,6 +158,10 @@ absl::Status EtcdProcess::Launch(absl::Duration ready_timeout) {
       testutil::Subprocess::Start(options);
   if (!process.ok()) return process.status();
   process_ = std::move(*process);
+  return absl::OkStatus();
+}
+
+absl::Status EtcdProcess::WaitReady(absl::Duration ready_timeout) {
   bool ready = testutil::WaitUntil(
       [&] {
         return !process_->Alive() ||

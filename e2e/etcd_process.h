@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "pkg/testutil/subprocess.h"
+#include "pkg/testutil/tcp_proxy.h"
 
 namespace etcd::e2e {
 
@@ -43,6 +44,29 @@ class EtcdProcess {
   static absl::StatusOr<std::unique_ptr<EtcdProcess>> Start(
       std::string binary, std::string dir, std::vector<std::string> extra_args = {},
       absl::Duration ready_timeout = absl::Seconds(60));
+
+  // Starts `n` members of one cluster ("m1".."mN", data in
+  // <dir>/mI/mI.etcd, free 127.0.0.1 ports, --initial-cluster listing all)
+  // and waits until every one is ready.
+  static absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> StartCluster(
+      std::string binary, std::string dir, int n, std::vector<std::string> extra_args = {},
+      absl::Duration ready_timeout = absl::Seconds(60));
+
+  // Like StartCluster, but every member's peer URL (advertised, and in
+  // --initial-cluster) is a TcpProxy in front of its real peer port, so a
+  // test can cut or slow the traffic into any member: (*proxies)[i] is
+  // member i's.
+  static absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> StartClusterBehindProxies(
+      std::string binary, std::string dir, int n,
+      std::vector<std::unique_ptr<testutil::TcpProxy>>* proxies,
+      std::vector<std::string> extra_args = {}, absl::Duration ready_timeout = absl::Seconds(60));
+
+  // Starts one member named `name` with data in <dir>/<name>/<name>.etcd on
+  // the given ports, plus `extra_args` (e.g. --initial-cluster and
+  // --initial-cluster-state=existing to join a cluster).
+  static absl::StatusOr<std::unique_ptr<EtcdProcess>> StartMember(
+      std::string binary, std::string dir, std::string name, int client_port, int peer_port,
+      std::vector<std::string> extra_args, absl::Duration ready_timeout = absl::Seconds(60));
 
   ~EtcdProcess() = default;
 
@@ -63,6 +87,14 @@ class EtcdProcess {
  private:
   EtcdProcess() = default;
   absl::Status Launch(absl::Duration ready_timeout);
+  absl::Status Spawn();
+  static absl::StatusOr<std::unique_ptr<EtcdProcess>> Make(std::string binary,
+                                                           const std::string& dir,
+                                                           const std::string& name,
+                                                           int client_port, int peer_port,
+                                                           std::vector<std::string> extra_args,
+                                                           int advertised_peer_port = 0);
+  absl::Status WaitReady(absl::Duration ready_timeout);
 
   std::vector<std::string> argv_;
   std::string dir_;

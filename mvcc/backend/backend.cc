@@ -857,25 +857,11 @@ absl::Status Backend::DefragLocked() {
     return Prefixed(status, "backend: defrag: ");
   }
 
-  DrainReadersLocked();
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    discard();
-    status = NewGenerationLocked();
-    if (!status.ok()) log::Fatal("backend: failed to reopen after defrag", {{"error", status}});
-    return absl::ErrnoToStatus(err, absl::StrCat("backend: defrag: rename ", temp, " to ", path));
+  status = SwapInLocked(temp, std::move(temp_file).value(), "defrag");
+  if (!status.ok()) {
+    unlink(temp.c_str());
+    return status;
   }
-  status = fileutil::SyncDir(DirName(path));
-  if (!status.ok()) log::Warn("backend: defrag: sync directory", {{"error", status}});
-  mdb_env_close(env_);
-  env_ = nullptr;
-  // The new file carries the lock taken on the copy; closing the old
-  // descriptor releases the lock on the replaced file.
-  lock_file_ = std::move(temp_file).value();
-  status = OpenEnvLocked();
-  if (!status.ok()) log::Fatal("backend: failed to reopen after defrag", {{"error", status}});
-  status = NewGenerationLocked();
-  if (!status.ok()) log::Fatal("backend: failed to reopen after defrag", {{"error", status}});
   log::Info("backend: defragmented",
             {{"path", path},
              {"current-db-size-bytes-diff", Size() - size_before},
@@ -883,6 +869,72 @@ absl::Status Backend::DefragLocked() {
              {"current-db-size-in-use-bytes-diff", SizeInUse() - in_use_before},
              {"current-db-size-in-use-bytes", SizeInUse()},
              {"took", absl::Now() - start}});
+  return absl::OkStatus();
+}
+
+absl::Status Backend::SwapInLocked(const std::string& temp, fileutil::LockedFile temp_file,
+                                   absl::string_view op) {
+  const std::string& path = options_.path;
+  DrainReadersLocked();
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    temp_file.Close().IgnoreError();
+    absl::Status status = NewGenerationLocked();
+    if (!status.ok()) log::Fatal("backend: failed to reopen", {{"error", status}});
+    return absl::ErrnoToStatus(err,
+                               absl::StrCat("backend: ", op, ": rename ", temp, " to ", path));
+  }
+  absl::Status status = fileutil::SyncDir(DirName(path));
+  if (!status.ok()) log::Warn(absl::StrCat("backend: ", op, ": sync directory"), {{"error", status}});
+  mdb_env_close(env_);
+  env_ = nullptr;
+  // The new file carries the lock taken on it; closing the old descriptor
+  // releases the lock on the replaced file.
+  lock_file_ = std::move(temp_file);
+  status = OpenEnvLocked();
+  if (!status.ok()) log::Fatal("backend: failed to reopen", {{"error", status}});
+  status = NewGenerationLocked();
+  if (!status.ok()) log::Fatal("backend: failed to reopen", {{"error", status}});
+  return absl::OkStatus();
+}
+
+absl::Status Backend::ReplaceWith(const std::string& file) {
+  {
+    // A read-only look first: a file that is not a database of ours must
+    // not replace one.
+    MDB_env* env = nullptr;
+    int rc = mdb_env_create(&env);
+    if (rc != 0) return LmdbError(rc, "create environment for", file);
+    auto fail = [&](int code, absl::string_view what) {
+      mdb_env_close(env);
+      return absl::DataLossError(absl::StrCat("backend: ", file, " is not a usable database (",
+                                              what, ": ", mdb_strerror(code), ")"));
+    };
+    if ((rc = mdb_env_set_maxdbs(env, kNumBuckets + 2)) != 0) return fail(rc, "configure");
+    rc = mdb_env_open(env, file.c_str(), MDB_NOSUBDIR | MDB_NOLOCK | MDB_RDONLY,
+                      fileutil::kPrivateFileMode);
+    if (rc != 0) return fail(rc, "open");
+    MDB_txn* txn = nullptr;
+    if ((rc = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn)) != 0) return fail(rc, "read");
+    MDB_dbi dbi;
+    const std::string meta(BucketName(Bucket::kMeta));
+    rc = mdb_dbi_open(txn, meta.c_str(), 0, &dbi);
+    mdb_txn_abort(txn);
+    if (rc != 0) return fail(rc, "meta bucket");
+    mdb_env_close(env);
+  }
+  absl::MutexLock lock(&batch_mu_);
+  if (closed_) return absl::FailedPreconditionError("backend: closed");
+  CommitLocked(/*force=*/false, /*closing=*/false);
+  absl::StatusOr<fileutil::LockedFile> locked =
+      fileutil::TryLockFile(file, O_RDWR, fileutil::kPrivateFileMode);
+  if (!locked.ok()) return Prefixed(locked.status(), "backend: replace: ");
+  if (absl::Status s = fileutil::Fsync(locked->fd()); !s.ok()) {
+    return Prefixed(s, "backend: replace: ");
+  }
+  if (absl::Status s = SwapInLocked(file, std::move(locked).value(), "replace"); !s.ok()) return s;
+  log::Info("backend: replaced the database", {{"path", options_.path}, {"from", file},
+                                                {"current-db-size-bytes", Size()}});
   return absl::OkStatus();
 }
 

@@ -276,6 +276,13 @@ class Backend {
   // a crash at any point leaves either the old or the new file, both complete.
   absl::Status Defrag();
 
+  // Replaces the database with the complete database file `file` (a
+  // snapshot received from the leader), renamed over path(): checks that
+  // `file` is a database with the meta bucket first (DataLoss if not, and
+  // nothing changes), commits the batch, waits for readers like Defrag and
+  // reopens. Callers reload whatever they keep in memory.
+  absl::Status ReplaceWith(const std::string& file);
+
   // Size of the database file in bytes, as of the last commit.
   int64_t Size() const { return size_.load(std::memory_order_relaxed); }
   // Bytes of the file holding live data (the rest is LMDB's free pages), as
@@ -322,6 +329,10 @@ class Backend {
   // Recomputes Size and SizeInUse from the read transaction `txn`.
   void UpdateSizesLocked(void* txn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_);
   absl::Status DefragLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_);
+  // Renames `temp` (locked by `temp_file`, complete and synced) over the
+  // database and reopens on it. Fatal if the reopen fails.
+  absl::Status SwapInLocked(const std::string& temp, fileutil::LockedFile temp_file,
+                            absl::string_view op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_);
   // Writes every bucket's pairs, densely packed, to a new file at `temp`.
   absl::Status CopyPackedLocked(const std::string& temp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_);
 

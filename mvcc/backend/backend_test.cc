@@ -441,6 +441,43 @@ TEST_F(BackendTest, DefragKeepsDataAndShrinks) {
   EXPECT_EQ(Dump(*be, Bucket::kKey).size(), 501u);
 }
 
+TEST_F(BackendTest, ReplaceWithSwapsInAnotherDatabase) {
+  std::unique_ptr<Backend> be = MustOpen(Quiet(path_));
+  Put(*be, Bucket::kKey, "old", "1");
+  be->ForceCommit();
+  // The replacement: another backend's file, as a leader's snapshot would be.
+  const std::string other = path_ + ".incoming";
+  {
+    std::unique_ptr<Backend> src = MustOpen(Quiet(other));
+    Put(*src, Bucket::kKey, "new", "2");
+    Put(*src, Bucket::kMeta, "consistent_index", "12345678");
+    ASSERT_OK(src->Close());
+  }
+  std::unique_ptr<ReadTx> before = be->ConcurrentReadTx();
+  before.reset();  // readers must be gone for the swap (it waits for them)
+  ASSERT_OK(be->ReplaceWith(other));
+  EXPECT_FALSE(fileutil::Exist(other));
+  EXPECT_EQ(Get(*be, Bucket::kKey, "new"), "2");
+  EXPECT_EQ(Dump(*be, Bucket::kKey).size(), 1u);
+  Put(*be, Bucket::kKey, "after", "3");
+  ASSERT_OK(be->Close());
+  be = MustOpen(Quiet(path_));
+  EXPECT_EQ(Get(*be, Bucket::kKey, "after"), "3");
+  EXPECT_EQ(Get(*be, Bucket::kMeta, "consistent_index"), "12345678");
+}
+
+TEST_F(BackendTest, ReplaceWithRefusesAFileThatIsNotADatabase) {
+  std::unique_ptr<Backend> be = MustOpen(Quiet(path_));
+  Put(*be, Bucket::kKey, "kept", "1");
+  const std::string junk = path_ + ".junk";
+  ASSERT_OK(testutil::WriteFile(junk, std::string(100000, 'j')));
+  absl::Status s = be->ReplaceWith(junk);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find(junk), absl::string_view::npos);
+  EXPECT_EQ(Get(*be, Bucket::kKey, "kept"), "1");
+  EXPECT_EQ(be->ReplaceWith(path_ + ".missing").code(), absl::StatusCode::kDataLoss);
+}
+
 TEST_F(BackendTest, DefragWaitsForReaders) {
   std::unique_ptr<Backend> be = MustOpen(Quiet(path_));
   Put(*be, Bucket::kKey, "a", "1");

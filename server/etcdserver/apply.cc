@@ -440,6 +440,11 @@ ApplyResult ServerImpl::ApplyRequest(const etcdserverpb::InternalRaftRequest& r,
     return ResultOr(auth_->RoleRevokePermission(p.role(), p.key(), p.range_end()),
                     etcdserverpb::AuthRoleRevokePermissionResponse());
   }
+  if (r.has_cluster_member_attr_set()) {
+    ApplyMemberAttributes(r.cluster_member_attr_set());
+    return ApplyResult{};
+  }
+  if (r.has_cluster_version_set()) return ApplyResult{};  // one version so far
   logger_->Warn("unsupported raft request; ignored", {{"index", index}});
   return Error(absl::UnimplementedError("etcdserver: unsupported request"));
 }

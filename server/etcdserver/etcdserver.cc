@@ -7,8 +7,11 @@
 #include "api/version/version.h"
 #include "mvcc/backend/backend.h"
 #include "server/embed/config.h"
+#include "pkg/types/urls.h"
+#include "server/etcdserver/membership.h"
 #include "server/etcdserver/request_util.h"
 #include "server/etcdserver/server_impl.h"
+#include "server/etcdserver/transport.h"
 
 namespace etcd::etcdserver {
 namespace {
@@ -44,6 +47,25 @@ T WithHeader(ServerImpl* s, T resp) {
   int64_t rev = resp.header().revision();
   *resp.mutable_header() = s->Header();
   if (rev != 0) resp.mutable_header()->set_revision(rev);
+  return resp;
+}
+
+
+// Sends `request` to the leader's `method` (Transport::Call) and decodes the
+// response; the leader's errors come back as they are.
+template <typename Response, typename Request>
+absl::StatusOr<Response> ForwardToLeader(ServerImpl* s, const std::string& method,
+                                         const Request& request, const RequestContext& ctx) {
+  const uint64_t leader = s->lead_;
+  if (leader == 0) return Rpc(rpctypes::kErrNoLeader);
+  if (s->options_.transport == nullptr || leader == s->id_) return Rpc(rpctypes::kErrNotLeader);
+  absl::StatusOr<std::string> reply = s->options_.transport->Call(
+      leader, method, request.SerializeAsString(), s->Deadline(ctx));
+  if (!reply.ok()) return reply.status();
+  Response resp;
+  if (!resp.ParseFromString(*reply)) {
+    return absl::InternalError(absl::StrCat("cannot decode the leader's ", method, " response"));
+  }
   return resp;
 }
 
@@ -125,7 +147,7 @@ void EtcdServer::WaitStopped() {
   while (!impl_->stopped_) absl::SleepFor(absl::Milliseconds(10));
   impl_->Stop();
 }
-bool EtcdServer::Stopped() const { return impl_->stopped_; }
+bool EtcdServer::Stopped() const { return impl_->stopped_ || impl_->removed_self_; }
 
 // --- KV ---------------------------------------------------------------------------
 
@@ -321,8 +343,9 @@ absl::StatusOr<etcdserverpb::LeaseKeepAliveResponse> EtcdServer::LeaseRenew(
     const etcdserverpb::LeaseKeepAliveRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
   if (!impl_->is_leader_) {
-    // Forwarding keep-alives to the leader comes with the cluster issue.
-    return Rpc(impl_->lead_ == 0 ? rpctypes::kErrNoLeader : rpctypes::kErrNotLeader);
+    // Only the leader's lessor tracks expiry: renew there, as etcd does.
+    return ForwardToLeader<etcdserverpb::LeaseKeepAliveResponse>(impl_.get(), "LeaseRenew",
+                                                                 request, ctx);
   }
   absl::StatusOr<int64_t> ttl = impl_->lessor_->Renew(request.id());
   if (!ttl.ok()) return ToRpcStatus(ttl.status());
@@ -335,6 +358,10 @@ absl::StatusOr<etcdserverpb::LeaseKeepAliveResponse> EtcdServer::LeaseRenew(
 absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> EtcdServer::LeaseTimeToLive(
     const etcdserverpb::LeaseTimeToLiveRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  if (!impl_->is_leader_ && impl_->options_.transport != nullptr) {
+    return ForwardToLeader<etcdserverpb::LeaseTimeToLiveResponse>(impl_.get(), "LeaseTimeToLive",
+                                                                  request, ctx);
+  }
   absl::StatusOr<lease::TimeToLiveInfo> info =
       impl_->lessor_->TimeToLive(request.id(), request.keys());
   if (!info.ok()) return ToRpcStatus(info.status());
@@ -578,26 +605,119 @@ absl::StatusOr<etcdserverpb::MemberListResponse> EtcdServer::MemberList(
 }
 
 namespace {
-absl::Status NotYet() {
-  return absl::UnimplementedError("etcdserver: membership changes are not supported yet");
+
+absl::StatusOr<std::vector<std::string>> CheckPeerUrls(
+    const google::protobuf::RepeatedPtrField<std::string>& urls) {
+  std::vector<std::string> out(urls.begin(), urls.end());
+  if (out.empty()) return Rpc(rpctypes::kErrMemberBadURLs);
+  for (const std::string& u : out) {
+    if (!types::URLs::Parse(u).ok()) return Rpc(rpctypes::kErrMemberBadURLs);
+  }
+  return out;
 }
+
 }  // namespace
 
 absl::StatusOr<etcdserverpb::MemberAddResponse> EtcdServer::MemberAdd(
     const etcdserverpb::MemberAddRequest& request, const RequestContext& ctx) {
-  return NotYet();
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::string>> urls = CheckPeerUrls(request.peerurls());
+  if (!urls.ok()) return urls.status();
+  int learners = 0;
+  for (const etcdserverpb::Member& m : impl_->Members()) {
+    if (m.islearner()) ++learners;
+    for (const std::string& u : m.peerurls()) {
+      for (const std::string& v : *urls) {
+        if (u == v) return Rpc(rpctypes::kErrPeerURLExist);
+      }
+    }
+  }
+  // etcd allows one learner at a time.
+  if (request.islearner() && learners >= 1) return Rpc(rpctypes::kErrTooManyLearners);
+  etcdserverpb::Member m;
+  m.set_id(ComputeMemberId(*urls, absl::StrCat(absl::ToUnixSeconds(absl::Now()))));
+  for (const std::string& u : *urls) m.add_peerurls(u);
+  m.set_islearner(request.islearner());
+  raftpb::ConfChange cc;
+  cc.set_type(request.islearner() ? raftpb::ConfChangeAddLearnerNode : raftpb::ConfChangeAddNode);
+  cc.set_node_id(m.id());
+  cc.set_context(MemberToJson(m));
+  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
+  etcdserverpb::MemberAddResponse resp;
+  *resp.mutable_member() = m;
+  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
+  return WithHeader(impl_.get(), std::move(resp));
 }
+
 absl::StatusOr<etcdserverpb::MemberRemoveResponse> EtcdServer::MemberRemove(
     const etcdserverpb::MemberRemoveRequest& request, const RequestContext& ctx) {
-  return NotYet();
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  bool found = false;
+  for (const etcdserverpb::Member& m : impl_->Members()) found = found || m.id() == request.id();
+  if (!found) return Rpc(rpctypes::kErrMemberNotFound);
+  raftpb::ConfChange cc;
+  cc.set_type(raftpb::ConfChangeRemoveNode);
+  cc.set_node_id(request.id());
+  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
+  etcdserverpb::MemberRemoveResponse resp;
+  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
+  return WithHeader(impl_.get(), std::move(resp));
 }
+
 absl::StatusOr<etcdserverpb::MemberUpdateResponse> EtcdServer::MemberUpdate(
     const etcdserverpb::MemberUpdateRequest& request, const RequestContext& ctx) {
-  return NotYet();
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::string>> urls = CheckPeerUrls(request.peerurls());
+  if (!urls.ok()) return urls.status();
+  etcdserverpb::Member updated;
+  bool found = false;
+  for (const etcdserverpb::Member& m : impl_->Members()) {
+    if (m.id() == request.id()) {
+      updated = m;
+      found = true;
+      continue;
+    }
+    for (const std::string& u : m.peerurls()) {
+      for (const std::string& v : *urls) {
+        if (u == v) return Rpc(rpctypes::kErrPeerURLExist);
+      }
+    }
+  }
+  if (!found) return Rpc(rpctypes::kErrMemberNotFound);
+  updated.clear_peerurls();
+  for (const std::string& u : *urls) updated.add_peerurls(u);
+  raftpb::ConfChange cc;
+  cc.set_type(raftpb::ConfChangeUpdateNode);
+  cc.set_node_id(request.id());
+  cc.set_context(MemberToJson(updated));
+  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
+  etcdserverpb::MemberUpdateResponse resp;
+  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
+  return WithHeader(impl_.get(), std::move(resp));
 }
+
 absl::StatusOr<etcdserverpb::MemberPromoteResponse> EtcdServer::MemberPromote(
     const etcdserverpb::MemberPromoteRequest& request, const RequestContext& ctx) {
-  return NotYet();
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  etcdserverpb::Member target;
+  bool found = false;
+  for (const etcdserverpb::Member& m : impl_->Members()) {
+    if (m.id() == request.id()) {
+      target = m;
+      found = true;
+    }
+  }
+  if (!found) return Rpc(rpctypes::kErrMemberNotFound);
+  if (!target.islearner()) return Rpc(rpctypes::kErrMemberNotLearner);
+  target.set_islearner(false);
+  raftpb::ConfChange cc;
+  cc.set_type(raftpb::ConfChangeAddNode);
+  cc.set_node_id(request.id());
+  cc.set_context(MemberToJson(target));
+  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
+  etcdserverpb::MemberPromoteResponse resp;
+  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
+  return WithHeader(impl_.get(), std::move(resp));
 }
 
 // --- Maintenance --------------------------------------------------------------------
@@ -777,6 +897,62 @@ ServerMetrics EtcdServer::Metrics() const {
   m.quota_backend_bytes = impl_->quota_bytes_;
   impl_->wal_fsync_latency_.Read(&m.wal_fsync_buckets, &m.wal_fsync_seconds, &m.wal_fsync_count);
   return m;
+}
+
+void EtcdServer::ReportUnreachable(uint64_t id) {
+  absl::MutexLock l(&impl_->mu_);
+  impl_->unreachable_.push_back(id);
+  impl_->wake_ = true;
+}
+
+void EtcdServer::ReportSnapshot(uint64_t id, bool ok) {
+  absl::MutexLock l(&impl_->mu_);
+  impl_->snapshot_reports_.emplace_back(id, ok);
+  impl_->wake_ = true;
+}
+
+bool EtcdServer::IsMemberRemoved(uint64_t id) const {
+  absl::MutexLock l(&impl_->state_mu_);
+  return impl_->removed_.count(id) > 0;
+}
+
+bool EtcdServer::Ready() const { return impl_->published_; }
+
+absl::StatusOr<std::string> EtcdServer::WriteSnapshotDbForSend(const raftpb::Message& m) {
+  if (impl_->stopped_) return Rpc(rpctypes::kErrStopped);
+  return impl_->WriteSnapshotDbForSend(m);
+}
+
+void EtcdServer::ReportRemoved() {
+  if (!impl_->removed_self_.exchange(true)) {
+    impl_->logger_->Warn("the member has been permanently removed from the cluster",
+                         {{"local-member-id", absl::StrFormat("%x", impl_->id_)}});
+  }
+}
+
+absl::StatusOr<std::string> EtcdServer::HandlePeerCall(const std::string& method,
+                                                       const std::string& payload) {
+  RequestContext ctx;
+  ctx.deadline = absl::Now() + impl_->options_.request_timeout;
+  if (method == "LeaseRenew") {
+    etcdserverpb::LeaseKeepAliveRequest r;
+    if (!r.ParseFromString(payload)) return absl::InvalidArgumentError("bad LeaseRenew request");
+    if (!impl_->is_leader_) return Rpc(rpctypes::kErrNotLeader);
+    absl::StatusOr<etcdserverpb::LeaseKeepAliveResponse> resp = LeaseRenew(r, ctx);
+    if (!resp.ok()) return resp.status();
+    return resp->SerializeAsString();
+  }
+  if (method == "LeaseTimeToLive") {
+    etcdserverpb::LeaseTimeToLiveRequest r;
+    if (!r.ParseFromString(payload)) {
+      return absl::InvalidArgumentError("bad LeaseTimeToLive request");
+    }
+    if (!impl_->is_leader_) return Rpc(rpctypes::kErrNotLeader);
+    absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> resp = LeaseTimeToLive(r, ctx);
+    if (!resp.ok()) return resp.status();
+    return resp->SerializeAsString();
+  }
+  return absl::UnimplementedError(absl::StrCat("unknown peer call ", method));
 }
 
 absl::Status EtcdServer::Process(const raftpb::Message& message) {

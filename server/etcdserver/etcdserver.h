@@ -480,6 +480,26 @@ class EtcdServer {
   // --- Peers (the cluster issue) -------------------------------------------
   // Delivers a raft message from a peer to this member.
   absl::Status Process(const raftpb::Message& message);
+  // The peer transport's reports (non-blocking; handed to raft by the raft
+  // thread).
+  void ReportUnreachable(uint64_t id);
+  void ReportSnapshot(uint64_t id, bool ok);
+  // Whether `id` was removed from the cluster (its peer calls are refused).
+  bool IsMemberRemoved(uint64_t id) const;
+  // A peer refused this member as removed from the cluster: it stops
+  // serving (Stopped() turns true), as etcd exits.
+  void ReportRemoved();
+  // A copy of the backend to send with the MsgSnap `m` (the transport
+  // deletes it when sent); etcd's merged snapshot message.
+  absl::StatusOr<std::string> WriteSnapshotDbForSend(const raftpb::Message& m);
+  // A request another member forwarded here (Transport::Call), e.g.
+  // "LeaseRenew" or "LeaseTimeToLive" with the serialized request; returns
+  // the serialized response.
+  absl::StatusOr<std::string> HandlePeerCall(const std::string& method,
+                                             const std::string& payload);
+  // This member's name and client URLs are applied through raft (etcd's
+  // ReadyNotify): from then on it serves clients.
+  bool Ready() const;
 
  private:
   explicit EtcdServer(std::unique_ptr<ServerImpl> impl);

@@ -860,7 +860,9 @@ TEST_F(ServerTest, AsyncRequestsNeverAppliedTimeOutAndStopFailsTheRest) {
   }
   EXPECT_TRUE(rpctypes::IsTimeout(read_timed_out.results()[0].status()))
       << read_timed_out.results()[0].status();
-  EXPECT_EQ(server_->Metrics().proposals_pending, 0);
+  // None of ours is pending; the member's own publish request (its name and
+  // client URLs, retried until a leader applies it) may be.
+  EXPECT_LE(server_->Metrics().proposals_pending, 1);
 
   // The blocking form meets the same deadline.
   RequestContext soon2;

@@ -1,8 +1,13 @@
 #include "server/etcdserver/server_impl.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -15,6 +20,7 @@
 #include "raft/errors.h"
 #include "raft/ready.h"
 #include "raft/util.h"
+#include "pkg/types/urlsmap.h"
 #include "server/etcdserver/membership.h"
 #include "server/etcdserver/request_util.h"
 #include "server/etcdserver/transport.h"
@@ -171,6 +177,23 @@ absl::Status ServerImpl::Init() {
   absl::StatusOr<std::unique_ptr<mvcc::backend::Backend>> be = mvcc::backend::Backend::Open(bo);
   if (!be.ok()) return be.status();
   backend_ = *std::move(be);
+  if (!raft::IsEmptySnap(snapshot)) {
+    // Crashed after saving a leader's snapshot but before installing its
+    // database: install it now (etcd does the same at start).
+    uint64_t cindex = 0;
+    {
+      std::unique_ptr<mvcc::backend::ReadTx> tx = backend_->ConcurrentReadTx();
+      std::optional<absl::string_view> v = tx->UnsafeGet(Bucket::kMeta, mvcc::kConsistentIndexKey);
+      if (v.has_value() && v->size() == 8) {
+        for (char c : *v) cindex = (cindex << 8) | static_cast<uint8_t>(c);
+      }
+    }
+    const std::string db = SnapshotDbPath(snapshot.metadata().index());
+    if (cindex < snapshot.metadata().index() && fileutil::Exist(db)) {
+      logger_->Info("installing the snapshot database received before restart", {{"db", db}});
+      if (absl::Status s = backend_->ReplaceWith(db); !s.ok()) return s;
+    }
+  }
 
   lease::LessorOptions lo;
   lo.min_lease_ttl = options_.min_lease_ttl;
@@ -280,17 +303,58 @@ absl::Status ServerImpl::Init() {
     node_ = *std::move(node);
     term_ = read->state.term();
     committed_index_ = read->state.commit();
+    {
+      absl::MutexLock l(&state_mu_);
+      if (removed_.count(id_) > 0) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "the member has been permanently removed from the cluster (member %x); start a new "
+            "member with a fresh data dir instead",
+            id_));
+      }
+    }
     logger_->Info("restarting local member",
                   {{"local-member-id", absl::StrFormat("%x", id_)},
                    {"cluster-id", absl::StrFormat("%x", cluster_id_)},
                    {"commit-index", read->state.commit()},
                    {"snapshot-index", snapshot_index_}});
   } else {
-    if (options_.initial_cluster_state != "new") {
-      return absl::UnimplementedError(
-          "etcdserver: joining an existing cluster (--initial-cluster-state=existing) is not "
-          "supported yet");
-    }
+    if (options_.initial_cluster_state == "existing") {
+      std::vector<etcdserverpb::Member> existing;
+      if (absl::Status s = JoinExistingCluster(&existing); !s.ok()) return s;
+      etcdserverpb::Metadata md;
+      md.set_nodeid(id_);
+      md.set_clusterid(cluster_id_);
+      size_t slash = wal_dir_.rfind('/');
+      if (slash != std::string::npos && slash > 0) {
+        if (absl::Status s = fileutil::CreateDirAll(wal_dir_.substr(0, slash), 0700); !s.ok()) {
+          return s;
+        }
+      }
+      absl::StatusOr<std::unique_ptr<wal::WAL>> w =
+          wal::WAL::Create(wal_dir_, md.SerializeAsString(), wo);
+      if (!w.ok()) return w.status();
+      wal_ = *std::move(w);
+      rc.id = id_;
+      absl::StatusOr<std::unique_ptr<raft::RawNode>> node = raft::RawNode::New(rc);
+      if (!node.ok()) return node.status();
+      node_ = *std::move(node);
+      // The leader sends the log (membership included) from the start;
+      // until then the transport knows the peers from what we fetched.
+      if (options_.transport != nullptr) {
+        for (const etcdserverpb::Member& m : existing) {
+          if (m.id() == id_) continue;
+          options_.transport->AddPeer(
+              m.id(), std::vector<std::string>(m.peerurls().begin(), m.peerurls().end()));
+        }
+      }
+      logger_->Info("joining existing cluster",
+                    {{"local-member-id", absl::StrFormat("%x", id_)},
+                     {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
+    } else if (options_.initial_cluster_state != "new") {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "unexpected --initial-cluster-state %q (want \"new\" or \"existing\")",
+          options_.initial_cluster_state));
+    } else {
     absl::StatusOr<std::vector<etcdserverpb::Member>> members =
         InitialMembers(options_.initial_cluster, options_.initial_cluster_token);
     if (!members.ok()) return members.status();
@@ -332,18 +396,16 @@ absl::Status ServerImpl::Init() {
     absl::StatusOr<std::unique_ptr<raft::RawNode>> node = raft::RawNode::New(rc);
     if (!node.ok()) return node.status();
     node_ = *std::move(node);
+    // Every member bootstraps the same entries; client URLs come later,
+    // published through raft (PublishLoop).
     std::vector<raft::Peer> peers;
-    for (etcdserverpb::Member m : *members) {
-      if (m.id() == id_) {
-        for (const std::string& u : options_.advertise_client_urls) m.add_clienturls(u);
-      }
-      peers.push_back({m.id(), MemberToJson(m)});
-    }
+    for (const etcdserverpb::Member& m : *members) peers.push_back({m.id(), MemberToJson(m)});
     if (absl::Status s = node_->Bootstrap(peers); !s.ok()) return s;
     for (uint64_t id : ids) conf_state_.add_voters(id);
     logger_->Info("starting local member",
                   {{"local-member-id", absl::StrFormat("%x", id_)},
                    {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
+    }
   }
 
   reqid_ = std::make_unique<idutil::Generator>(id_, absl::Now());
@@ -365,8 +427,10 @@ absl::Status ServerImpl::Init() {
   }
   lessor_->Start();
 
+  AddPeersToTransport();
   apply_thread_ = std::thread([this] { ApplyLoop(); });
   raft_thread_ = std::thread([this] { RaftLoop(); });
+  publish_thread_ = std::thread([this] { PublishLoop(); });
   if (options_.auto_compaction_period > absl::ZeroDuration() ||
       options_.auto_compaction_revisions > 0) {
     compactor_thread_ = std::thread([this] { CompactorLoop(); });
@@ -387,6 +451,7 @@ void ServerImpl::Stop() {
     compactor_stop_ = true;
   }
   if (compactor_thread_.joinable()) compactor_thread_.join();
+  if (publish_thread_.joinable()) publish_thread_.join();
   {
     absl::MutexLock l(&mu_);
     stopping_ = true;
@@ -588,6 +653,74 @@ void ServerImpl::ProposeAsync(etcdserverpb::InternalRaftRequest request) {
   wake_ = true;
 }
 
+absl::Status ServerImpl::ProposeConfChange(raftpb::ConfChange cc, const RequestContext& ctx) {
+  if (absl::Status s = CheckRunning(ctx); !s.ok()) return s;
+  const uint64_t id = reqid_->Next();
+  cc.set_id(id);
+  absl::StatusOr<wait::Future<ApplyResult>> future = waiters_.Register(id);
+  if (!future.ok()) return future.status();
+  const absl::Time deadline = Deadline(ctx);
+  {
+    absl::MutexLock l(&mu_);
+    conf_proposals_.push_back({std::move(cc), deadline});
+    wake_ = true;
+  }
+  for (;;) {
+    const ApplyResult* r =
+        future->WaitUntil(std::min(deadline, absl::Now() + absl::Milliseconds(100)));
+    if (r != nullptr) return r->status;
+    if (stopped_ || absl::Now() >= deadline) {
+      waiters_.Cancel(id);
+      if (stopped_) return Rpc(rpctypes::kErrStopped);
+      return Rpc(lead_ == 0 ? rpctypes::kErrTimeoutDueToLeaderFail : rpctypes::kErrTimeout);
+    }
+  }
+}
+
+absl::Status ServerImpl::JoinExistingCluster(std::vector<etcdserverpb::Member>* members) {
+  absl::StatusOr<types::URLsMap> initial = types::URLsMap::Parse(options_.initial_cluster);
+  if (!initial.ok()) return initial.status();
+  if (options_.transport == nullptr) {
+    return absl::FailedPreconditionError("etcdserver: cannot join a cluster without a peer transport");
+  }
+  std::vector<std::string> own = options_.advertise_peer_urls;
+  std::sort(own.begin(), own.end());
+  absl::Status last = absl::UnavailableError("no other member in --initial-cluster");
+  for (const auto& [name, urls] : *initial) {
+    if (name == options_.name) continue;
+    for (const std::string& url : urls.StringSlice()) {
+      absl::StatusOr<std::string> payload =
+          options_.transport->FetchMembers(url, absl::Now() + absl::Seconds(5));
+      if (!payload.ok()) {
+        last = payload.status();
+        continue;
+      }
+      etcdserverpb::MemberListResponse list;
+      if (!list.ParseFromString(*payload)) {
+        last = absl::DataLossError(absl::StrCat("cannot decode the member list from ", url));
+        continue;
+      }
+      for (const etcdserverpb::Member& m : list.members()) {
+        std::vector<std::string> peers(m.peerurls().begin(), m.peerurls().end());
+        std::sort(peers.begin(), peers.end());
+        if (peers == own) id_ = m.id();
+      }
+      if (id_ == 0) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "member with peer URLs %s has not been added to the cluster (etcdctl member add "
+            "first)",
+            absl::StrJoin(own, ",")));
+      }
+      cluster_id_ = list.header().cluster_id();
+      members->assign(list.members().begin(), list.members().end());
+      return absl::OkStatus();
+    }
+  }
+  return absl::UnavailableError(
+      absl::StrCat("cannot fetch cluster info from the members of --initial-cluster: ",
+                   last.message()));
+}
+
 void ServerImpl::ReadBatch::Add(std::function<void(absl::Status)> waiter) {
   absl::Status s;
   {
@@ -707,6 +840,13 @@ absl::Status ServerImpl::LoadMembersAndAlarms() {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  if (!s.ok()) return s;
+  s = tx->UnsafeForEach(Bucket::kMembersRemoved, [&](absl::string_view k, absl::string_view) {
+    uint64_t id = 0;
+    if (absl::SimpleHexAtoi(k, &id)) removed_.insert(id);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   s = tx->UnsafeForEach(Bucket::kAlarm, [&](absl::string_view k, absl::string_view v) {
     etcdserverpb::AlarmMember a;
     if (!a.ParseFromArray(k.data(), static_cast<int>(k.size()))) {
@@ -719,16 +859,75 @@ absl::Status ServerImpl::LoadMembersAndAlarms() {
   return s;
 }
 
+void ServerImpl::ApplyMemberAttributes(const membershippb::ClusterMemberAttrSetRequest& r) {
+  etcdserverpb::Member m;
+  {
+    absl::MutexLock l(&state_mu_);
+    auto it = members_.find(r.member_id());
+    if (it == members_.end()) return;  // removed meanwhile
+    it->second.set_name(r.member_attributes().name());
+    it->second.clear_clienturls();
+    for (const std::string& u : r.member_attributes().client_urls()) it->second.add_clienturls(u);
+    m = it->second;
+  }
+  mvcc::backend::BatchTx* tx = backend_->batch_tx();
+  tx->Lock();
+  tx->UnsafePut(Bucket::kMembers, MemberKey(m.id()), MemberToJson(m));
+  tx->Unlock();
+}
+
+void ServerImpl::AddPeersToTransport() {
+  if (options_.transport == nullptr) return;
+  for (const etcdserverpb::Member& m : Members()) {
+    if (m.id() == id_) continue;
+    options_.transport->AddPeer(m.id(),
+                                std::vector<std::string>(m.peerurls().begin(), m.peerurls().end()));
+  }
+}
+
+void ServerImpl::PublishLoop() {
+  etcdserverpb::InternalRaftRequest r;
+  membershippb::ClusterMemberAttrSetRequest* attrs = r.mutable_cluster_member_attr_set();
+  attrs->set_member_id(id_);
+  attrs->mutable_member_attributes()->set_name(options_.name);
+  for (const std::string& u : options_.advertise_client_urls) {
+    attrs->mutable_member_attributes()->add_client_urls(u);
+  }
+  while (!stopped_) {
+    RequestContext ctx;
+    ctx.deadline = absl::Now() + options_.request_timeout;
+    absl::StatusOr<ApplyResult> result = Propose(r, ctx);
+    if (result.ok()) {
+      published_ = true;
+      logger_->Info("published local member to cluster through raft",
+                    {{"local-member-id", absl::StrFormat("%x", id_)},
+                     {"local-member-attributes", absl::StrCat("{Name:", options_.name,
+                                                               " ClientURLs:[",
+                                                               absl::StrJoin(options_.advertise_client_urls, " "),
+                                                               "]}")},
+                     {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
+      return;
+    }
+    if (!stopped_) {
+      logger_->Warn("failed to publish local member to cluster through raft",
+                    {{"local-member-id", absl::StrFormat("%x", id_)}, {"error", result.status()}});
+    }
+  }
+}
+
 // --- The raft thread -------------------------------------------------------------
 
 void ServerImpl::RaftLoop() {
   absl::Time next_tick = absl::Now() + options_.heartbeat_interval;
   std::deque<PendingProposal> pending;
+  std::deque<PendingConfChange> pending_conf;
   std::shared_ptr<ReadBatch> pending_read;
   bool campaigned = false;
   const absl::Duration election = options_.heartbeat_interval * options_.election_ticks;
   for (;;) {
     std::vector<raftpb::Message> inbound;
+    std::vector<uint64_t> unreachable;
+    std::vector<std::pair<uint64_t, bool>> snapshot_reports;
     uint64_t transfer = 0;
     {
       absl::MutexLock l(&mu_);
@@ -744,7 +943,13 @@ void ServerImpl::RaftLoop() {
         pending.push_back(std::move(proposals_.front()));
         proposals_.pop_front();
       }
+      while (!conf_proposals_.empty()) {
+        pending_conf.push_back(std::move(conf_proposals_.front()));
+        conf_proposals_.pop_front();
+      }
       inbound.swap(inbound_);
+      unreachable.swap(unreachable_);
+      snapshot_reports.swap(snapshot_reports_);
       if (read_batch_ != nullptr && pending_read == nullptr) pending_read = std::move(read_batch_);
       read_batch_.reset();
       transfer = transfer_to_;
@@ -758,6 +963,10 @@ void ServerImpl::RaftLoop() {
       if (is_leader_) ProposeExpiredLeases(now);
     }
     for (raftpb::Message& m : inbound) (void)node_->Step(std::move(m));
+    for (uint64_t id : unreachable) node_->ReportUnreachable(id);
+    for (const auto& [id, ok] : snapshot_reports) {
+      node_->ReportSnapshot(id, ok ? raft::SnapshotStatus::kFinish : raft::SnapshotStatus::kFailure);
+    }
     if (transfer != 0) node_->TransferLeader(transfer);
 
     const bool has_leader = lead_ != 0;
@@ -769,6 +978,11 @@ void ServerImpl::RaftLoop() {
           if (!s.ok()) ++proposals_failed_;
         }
         pending.pop_front();
+      }
+      while (!pending_conf.empty()) {
+        PendingConfChange& p = pending_conf.front();
+        if (p.deadline > now && !node_->ProposeConfChange(p.cc).ok()) ++proposals_failed_;
+        pending_conf.pop_front();
       }
       if (pending_read != nullptr) {
         std::string ctx = BigEndian(++read_seq_);
@@ -784,6 +998,9 @@ void ServerImpl::RaftLoop() {
       }
     } else {
       while (!pending.empty() && pending.front().deadline <= now) pending.pop_front();
+      while (!pending_conf.empty() && pending_conf.front().deadline <= now) {
+        pending_conf.pop_front();
+      }
     }
 
     while (node_->HasReady()) HandleReady(node_->GetReady());
@@ -838,6 +1055,7 @@ void ServerImpl::ProposeExpiredLeases(absl::Time now) {
 
 void ServerImpl::HandleReady(raft::Ready rd) {
   const raft::ReadySummary summary = raft::ReadySummary::Of(rd);
+
   if (rd.soft_state.has_value()) {
     const uint64_t new_lead = rd.soft_state->lead;
     const bool now_leader = rd.soft_state->raft_state == raft::StateType::kLeader;
@@ -898,9 +1116,11 @@ void ServerImpl::HandleReady(raft::Ready rd) {
       logger_->Fatal("failed to save snapshot record", {{"error", s}});
     }
     (void)storage_.ApplySnapshot(rd.snapshot);
-    // Installing a leader's snapshot (replacing the backend) is the cluster
-    // issue's; a single member never receives one.
-    logger_->Error("received a raft snapshot; installing snapshots is not supported yet");
+    // The apply thread installs the database before anything after it.
+    ApplyTask task;
+    task.snapshot = rd.snapshot;
+    absl::MutexLock l(&apply_mu_);
+    apply_queue_.push_back(std::move(task));
   }
   if (!rd.entries.empty()) (void)storage_.Append(rd.entries);
   if (!raft::IsEmptyHardState(rd.hard_state)) (void)storage_.SetHardState(rd.hard_state);
@@ -943,6 +1163,11 @@ void ServerImpl::ApplyLoop() {
       task = std::move(apply_queue_.front());
       apply_queue_.pop_front();
     }
+    if (task.snapshot.has_value()) {
+      if (absl::Status s = InstallSnapshot(*task.snapshot); !s.ok()) {
+        logger_->Fatal("failed to install the leader's snapshot", {{"error", s}});
+      }
+    }
     for (const raftpb::Entry& e : task.entries) ApplyEntry(e, task);
     // At once when the read index is applied (always, unless the entries up
     // to it are in a later task), else from the ApplyEntry that reaches it.
@@ -953,6 +1178,54 @@ void ServerImpl::ApplyLoop() {
     }
     MaybeSnapshot();
   }
+}
+
+std::string ServerImpl::SnapshotDbPath(uint64_t index) const {
+  return absl::StrFormat("%s/%016x.snap.db", snap_dir_, index);
+}
+
+absl::StatusOr<std::string> ServerImpl::WriteSnapshotDbForSend(const raftpb::Message& m) {
+  absl::StatusOr<std::unique_ptr<mvcc::backend::Snapshot>> snap = backend_->NewSnapshot();
+  if (!snap.ok()) return snap.status();
+  const std::string path = absl::StrFormat("%s/%016x-to-%x.snap.send", snap_dir_,
+                                           m.snapshot().metadata().index(), m.to());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("create ", path));
+  absl::Status s = (*snap)->WriteTo(fd);
+  ::close(fd);
+  if (!s.ok()) {
+    ::unlink(path.c_str());
+    return s;
+  }
+  return path;
+}
+
+absl::Status ServerImpl::InstallSnapshot(const raftpb::Snapshot& snap) {
+  const uint64_t index = snap.metadata().index();
+  if (index <= applied_index_) return absl::OkStatus();  // already have it
+  const std::string db = SnapshotDbPath(index);
+  logger_->Info("applying snapshot", {{"snapshot-index", index}, {"db", db}});
+  if (absl::Status s = backend_->ReplaceWith(db); !s.ok()) return s;
+  if (absl::Status s = watchable_->Restore(backend_.get()); !s.ok()) return s;
+  if (absl::Status s = lessor_->Recover(backend_.get(), deleter_.get()); !s.ok()) return s;
+  if (absl::Status s = auth_->Recover(backend_.get()); !s.ok()) return s;
+  {
+    absl::MutexLock l(&state_mu_);
+    members_.clear();
+    removed_.clear();
+    alarms_.clear();
+  }
+  nospace_ = false;
+  if (absl::Status s = LoadMembersAndAlarms(); !s.ok()) return s;
+  AddPeersToTransport();
+  start_consistent_index_ = store_->ConsistentIndex();
+  snapshot_index_ = index;
+  conf_state_ = snap.metadata().conf_state();
+  applied_index_ = index;
+  applied_wait_.Trigger(index);
+  logger_->Info("applied snapshot", {{"snapshot-index", index},
+                                     {"consistent-index", start_consistent_index_}});
+  return absl::OkStatus();
 }
 
 void ServerImpl::SaveConsistentIndex(uint64_t index) {
@@ -1015,18 +1288,42 @@ void ServerImpl::ApplyConfChange(const raftpb::Entry& e, const raftpb::ConfState
       {
         absl::MutexLock l(&state_mu_);
         auto it = members_.find(m->id());
-        if (it != members_.end() && cc.type() != raftpb::ConfChangeUpdateNode) return;
-        members_[m->id()] = *m;
+        if (it != members_.end()) {
+          if (cc.type() == raftpb::ConfChangeAddNode && it->second.islearner()) {
+            it->second.set_islearner(false);  // promotion
+            *m = it->second;
+          } else if (cc.type() == raftpb::ConfChangeUpdateNode) {
+            it->second.clear_peerurls();
+            for (const std::string& u : m->peerurls()) it->second.add_peerurls(u);
+            *m = it->second;
+          } else {
+            break;
+          }
+        } else {
+          members_[m->id()] = *m;
+        }
       }
       tx->Lock();
       tx->UnsafePut(Bucket::kMembers, MemberKey(m->id()), MemberToJson(*m));
       tx->Unlock();
+      if (options_.transport != nullptr && m->id() != id_) {
+        options_.transport->AddPeer(m->id(),
+                                    std::vector<std::string>(m->peerurls().begin(),
+                                                             m->peerurls().end()));
+      }
       break;
     }
     case raftpb::ConfChangeRemoveNode: {
       {
         absl::MutexLock l(&state_mu_);
         members_.erase(cc.node_id());
+        removed_.insert(cc.node_id());
+      }
+      if (options_.transport != nullptr) options_.transport->RemovePeer(cc.node_id());
+      if (cc.node_id() == id_) {
+        removed_self_ = true;
+        logger_->Warn("the member has been permanently removed from the cluster",
+                      {{"local-member-id", absl::StrFormat("%x", id_)}});
       }
       tx->Lock();
       tx->UnsafeDelete(Bucket::kMembers, MemberKey(cc.node_id()));
@@ -1037,6 +1334,7 @@ void ServerImpl::ApplyConfChange(const raftpb::Entry& e, const raftpb::ConfState
     default:
       break;
   }
+  if (cc.id() != 0) waiters_.Trigger(cc.id(), ApplyResult{});
 }
 
 void ServerImpl::MaybeSnapshot() {

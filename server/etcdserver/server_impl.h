@@ -24,6 +24,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -182,6 +184,9 @@ class ServerImpl {
   // at once on the calling thread when the server is not running.
   void LinearizableReadNotifyAsync(const RequestContext& ctx,
                                    std::function<void(absl::Status)> done);
+  // Proposes a membership change (cc.id is set here) and waits until it is
+  // applied.
+  absl::Status ProposeConfChange(raftpb::ConfChange cc, const RequestContext& ctx);
   // Waits until a ReadIndex round has been applied (linearizable read).
   absl::Status LinearizableReadNotify(const RequestContext& ctx);
   absl::StatusOr<auth::AuthInfo> AuthInfoFrom(const RequestContext& ctx);
@@ -268,7 +273,15 @@ class ServerImpl {
   };
   mutable absl::Mutex mu_;
   std::deque<PendingProposal> proposals_ ABSL_GUARDED_BY(mu_);
+  struct PendingConfChange {
+    raftpb::ConfChange cc;
+    absl::Time deadline;
+  };
+  std::deque<PendingConfChange> conf_proposals_ ABSL_GUARDED_BY(mu_);
   std::vector<raftpb::Message> inbound_ ABSL_GUARDED_BY(mu_);
+  // Peer transport reports, handed to raft by the raft thread.
+  std::vector<uint64_t> unreachable_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<uint64_t, bool>> snapshot_reports_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<ReadBatch> read_batch_ ABSL_GUARDED_BY(mu_);
   uint64_t transfer_to_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -300,6 +313,9 @@ class ServerImpl {
 
   // --- Apply thread -----------------------------------------------------------
   struct ApplyTask {
+    // A leader's snapshot to install before the entries (its database was
+    // received by the transport into SnapshotDbPath(index)).
+    std::optional<raftpb::Snapshot> snapshot;
     std::vector<raftpb::Entry> entries;
     // The ConfState after each conf change entry (by index).
     std::map<uint64_t, raftpb::ConfState> conf_states;
@@ -316,6 +332,13 @@ class ServerImpl {
   ApplyResult ApplyRequest(const etcdserverpb::InternalRaftRequest& r, uint64_t index);
   void ApplyConfChange(const raftpb::Entry& entry, const raftpb::ConfState* cs);
   void SaveConsistentIndex(uint64_t index);
+  // Replaces the backend with the leader's database for `snap` and reloads
+  // the stores, membership and alarms from it (apply thread).
+  absl::Status InstallSnapshot(const raftpb::Snapshot& snap);
+  // Where the transport puts a received database: <snap>/<index %016x>.snap.db.
+  std::string SnapshotDbPath(uint64_t index) const;
+  // Writes a copy of the backend for a MsgSnap to send; returns its path.
+  absl::StatusOr<std::string> WriteSnapshotDbForSend(const raftpb::Message& m);
   void MaybeSnapshot();
   absl::Status TakeSnapshot(uint64_t index);
   // Apply thread state.
@@ -336,10 +359,25 @@ class ServerImpl {
   // Membership and alarms (apply thread writes; others read).
   mutable absl::Mutex state_mu_;
   std::map<uint64_t, etcdserverpb::Member> members_ ABSL_GUARDED_BY(state_mu_);
+  std::set<uint64_t> removed_ ABSL_GUARDED_BY(state_mu_);
   std::vector<etcdserverpb::AlarmMember> alarms_ ABSL_GUARDED_BY(state_mu_);
   std::atomic<bool> nospace_{false};
   std::atomic<bool> nospace_raising_{false};
   absl::Status LoadMembersAndAlarms();
+  void ApplyMemberAttributes(const membershippb::ClusterMemberAttrSetRequest& r);
+  // Tells the transport about every member but this one.
+  void AddPeersToTransport();
+
+  // Publishing this member's name and client URLs through raft (etcd's
+  // publish): retried until applied; Ready() afterwards.
+  void PublishLoop();
+  std::atomic<bool> published_{false};
+  // This member was removed from the cluster: it stops serving.
+  std::atomic<bool> removed_self_{false};
+  // Joining an existing cluster: learns the cluster ID, this member's ID
+  // and the members from the members listed in --initial-cluster.
+  absl::Status JoinExistingCluster(std::vector<etcdserverpb::Member>* members);
+  std::thread publish_thread_;
 
   // Auto compaction.
   void CompactorLoop();

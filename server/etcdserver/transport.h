@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "raft/raftpb/raft.pb.h"
 
 namespace etcd::etcdserver {
@@ -34,6 +36,22 @@ class Transport {
   // read from the server's membership by the caller).
   virtual void AddPeer(uint64_t id, const std::vector<std::string>& peer_urls) = 0;
   virtual void RemovePeer(uint64_t id) = 0;
+
+  // Forwards a request to member `to` (e.g. a lease renewal to the leader)
+  // and waits for the reply until `deadline`; the reply or the remote
+  // member's error. Called from request threads, never the raft loop.
+  virtual absl::StatusOr<std::string> Call(uint64_t to, const std::string& method,
+                                           const std::string& payload, absl::Time deadline) {
+    return absl::UnavailableError("no peer transport");
+  }
+
+  // Asks the member at `peer_url` for its membership: a serialized
+  // MemberListResponse whose header carries the cluster ID (a member
+  // joining an existing cluster does this first).
+  virtual absl::StatusOr<std::string> FetchMembers(const std::string& peer_url,
+                                                   absl::Time deadline) {
+    return absl::UnavailableError("no peer transport");
+  }
 };
 
 }  // namespace etcd::etcdserver

@@ -37,6 +37,7 @@
 #include "server/http/handlers.h"
 #include "server/http/http_server.h"
 #include "server/http/listener.h"
+#include "server/main/peers.h"
 #include "server/tls/peer_identity.h"
 #include "server/tls/tls.h"
 #include "server/v3rpc/grpc_server.h"
@@ -280,6 +281,8 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
     return 1;
   }
   options->logger = &logger;
+  etcd::server::PeerGlue peers(&logger);
+  options->transport = &peers;
   absl::StatusOr<std::unique_ptr<etcd::etcdserver::EtcdServer>> server =
       etcd::etcdserver::EtcdServer::Start(*options);
   if (!server.ok()) {
@@ -289,6 +292,27 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
     return 1;
   }
   etcd::etcdserver::EtcdServer* member = server->get();
+  // The peer port is served from the start, as etcd does (a lone member
+  // needs it once members are added).
+  {
+    std::vector<std::string> addresses;
+    for (const etcd::types::URL& url : config.listen_peer_urls) {
+      if (url.scheme != "http") {
+        logger.Error("failed to listen on peer URLs",
+                     {{"error", "only http:// peer URLs are supported so far"}});
+        member->Stop();
+        return 1;
+      }
+      addresses.push_back(url.HostPort());
+    }
+    if (absl::Status s = peers.Attach(member, addresses, config.data_dir + "/member/snap");
+        !s.ok()) {
+      logger.Error("failed to listen on peer URLs", {{"error", s}});
+      std::fprintf(stderr, "etcd: %s\n", std::string(s.message()).c_str());
+      member->Stop();
+      return 1;
+    }
+  }
 
   etcd::v3rpc::GrpcServerOptions grpc_options;
   grpc_options.max_request_bytes = config.max_request_bytes;
@@ -401,7 +425,7 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
   bool ready = false;
   int received = 0;
   while (received == 0) {
-    if (!ready && member->HasLeader()) {
+    if (!ready && member->Ready()) {
       ready = true;
       logger.Info("ready to serve client requests");
       for (const Listener& l : listeners->list) {
@@ -440,6 +464,7 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
   for (Listener& l : listeners->list) {
     if (l.tls != nullptr) l.tls->Stop();
   }
+  peers.Stop();
   member->Stop();
   logger.Info("stopped etcd server");
   (void)logger.Sync();

@@ -116,6 +116,30 @@ class Peer {
     return stats_;
   }
 
+  absl::StatusOr<std::string> Call(const std::string& method, const std::string& payload,
+                                   absl::Time deadline) {
+    std::shared_ptr<grpc::Channel> channel;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopped_) return absl::UnavailableError("peer transport stopped");
+      channel = ChannelLocked();
+    }
+    if (channel == nullptr) return absl::UnavailableError("no peer URL");
+    grpc::ClientContext ctx;
+    AddMetadata(&ctx);
+    ctx.set_deadline(absl::ToChronoTime(deadline));
+    etcdcpp::peerpb::PeerCall call;
+    call.set_method(method);
+    call.set_payload(payload);
+    etcdcpp::peerpb::PeerReply reply;
+    grpc::Status status = etcdcpp::peerpb::Peer::NewStub(channel)->Call(&ctx, call, &reply);
+    if (!status.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
+    }
+    return std::move(*reply.mutable_payload());
+  }
+
   void Stop() {
     {
       absl::MutexLock lock(&mu_);
@@ -382,6 +406,13 @@ class Peer {
     if (!options_.snapshot_db) return absl::FailedPreconditionError("no snapshot database source");
     absl::StatusOr<std::string> path = options_.snapshot_db(message);
     if (!path.ok()) return path.status();
+    struct Done {
+      const TransportOptions& options;
+      const std::string& path;
+      ~Done() {
+        if (options.snapshot_db_done) options.snapshot_db_done(path);
+      }
+    } done{options_, *path};
     absl::StatusOr<std::unique_ptr<SnapshotFileReader>> reader = SnapshotFileReader::Open(*path);
     if (!reader.ok()) return reader.status();
     AddMetadata(ctx);
@@ -455,7 +486,7 @@ struct PeerTransport::Impl {
   std::atomic<uint64_t> rejected{0};
   mutable absl::Mutex mu;
   bool stopped ABSL_GUARDED_BY(mu) = false;
-  std::map<uint64_t, std::unique_ptr<Peer>> peers ABSL_GUARDED_BY(mu);
+  std::map<uint64_t, std::shared_ptr<Peer>> peers ABSL_GUARDED_BY(mu);
 
   // Checks the caller of an incoming call; returns who it is.
   grpc::Status CheckCall(const grpc::CallbackServerContext* ctx, uint64_t* from) {
@@ -601,6 +632,42 @@ class PeerService : public etcdcpp::peerpb::Peer::CallbackService {
     return new SnapshotReactor(impl_, ctx);
   }
 
+  grpc::ServerUnaryReactor* Members(grpc::CallbackServerContext* ctx,
+                                    const etcdcpp::peerpb::MembersRequest*,
+                                    etcdcpp::peerpb::MembersReply* reply) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::StatusOr<std::string> members = impl_->options.handler->Members();
+    if (!members.ok()) {
+      reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(members.status().code()),
+                                   std::string(members.status().message())));
+      return reactor;
+    }
+    reply->set_cluster_id(impl_->options.cluster_id);
+    reply->set_payload(std::move(*members));
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* ctx,
+                                 const etcdcpp::peerpb::PeerCall* call,
+                                 etcdcpp::peerpb::PeerReply* reply) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    uint64_t from = 0;
+    grpc::Status status = impl_->CheckCall(ctx, &from);
+    if (status.ok()) {
+      absl::StatusOr<std::string> r =
+          impl_->options.handler->HandleCall(from, call->method(), call->payload());
+      if (r.ok()) {
+        reply->set_payload(std::move(*r));
+      } else {
+        status = grpc::Status(static_cast<grpc::StatusCode>(r.status().code()),
+                              std::string(r.status().message()));
+      }
+    }
+    reactor->Finish(status);
+    return reactor;
+  }
+
  private:
   PeerTransport::Impl* const impl_;
 };
@@ -685,12 +752,12 @@ void PeerTransport::AddPeer(uint64_t id, const std::vector<std::string>& peer_ur
     return;
   }
   impl_->peers[id] =
-      std::make_unique<Peer>(id, std::move(addresses), impl_->options, impl_->logger);
+      std::make_shared<Peer>(id, std::move(addresses), impl_->options, impl_->logger);
   impl_->logger->Info("added remote peer", {{"remote-peer-id", Hex(id)}});
 }
 
 void PeerTransport::RemovePeer(uint64_t id) {
-  std::unique_ptr<Peer> peer;
+  std::shared_ptr<Peer> peer;
   {
     absl::MutexLock lock(&impl_->mu);
     auto it = impl_->peers.find(id);
@@ -708,10 +775,43 @@ PeerStats PeerTransport::Stats(uint64_t id) const {
   return it == impl_->peers.end() ? PeerStats{} : it->second->Stats();
 }
 
+absl::StatusOr<ClusterMembers> FetchMembers(const std::string& peer_url, absl::Time deadline) {
+  absl::StatusOr<std::string> address = PeerAddress(peer_url);
+  if (!address.ok()) return address.status();
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(*address, grpc::InsecureChannelCredentials());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(deadline));
+  etcdcpp::peerpb::MembersReply reply;
+  grpc::Status status =
+      etcdcpp::peerpb::Peer::NewStub(channel)->Members(&ctx, etcdcpp::peerpb::MembersRequest(), &reply);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("could not get the cluster members from ", peer_url, ": ",
+                                     status.error_message()));
+  }
+  return ClusterMembers{reply.cluster_id(), std::move(*reply.mutable_payload())};
+}
+
+absl::StatusOr<std::string> PeerTransport::Call(uint64_t to, const std::string& method,
+                                                const std::string& payload, absl::Time deadline) {
+  std::shared_ptr<Peer> peer;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    auto it = impl_->peers.find(to);
+    if (impl_->stopped || it == impl_->peers.end()) {
+      return absl::UnavailableError(absl::StrFormat("unknown peer %x", to));
+    }
+    peer = it->second;
+  }
+  // A call racing with RemovePeer/Stop fails with Unavailable.
+  return peer->Call(method, payload, deadline);
+}
+
 uint64_t PeerTransport::RejectedCalls() const { return impl_->rejected.load(); }
 
 void PeerTransport::Stop() {
-  std::map<uint64_t, std::unique_ptr<Peer>> peers;
+  std::map<uint64_t, std::shared_ptr<Peer>> peers;
   {
     absl::MutexLock lock(&impl_->mu);
     if (impl_->stopped) return;

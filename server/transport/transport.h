@@ -63,6 +63,17 @@ class Handler {
   virtual void ReportSnapshot(uint64_t id, bool ok) = 0;
   // A peer refused this member as removed from the cluster.
   virtual void OnRemoved() {}
+  // A request forwarded by member `from` (PeerTransport::Call); returns the
+  // serialized reply. Runs on a gRPC thread: keep it short.
+  virtual absl::StatusOr<std::string> HandleCall(uint64_t from, const std::string& method,
+                                                 const std::string& payload) {
+    return absl::UnimplementedError("peer calls are not handled");
+  }
+  // The membership as this member knows it, for members joining the
+  // cluster (FetchMembers); opaque to the transport.
+  virtual absl::StatusOr<std::string> Members() {
+    return absl::UnimplementedError("membership is not served");
+  }
 };
 
 struct TransportOptions {
@@ -78,6 +89,9 @@ struct TransportOptions {
   // The path of the database file to send with a MsgSnap (required to send
   // snapshots). The file must stay until the send finishes.
   std::function<absl::StatusOr<std::string>(const raftpb::Message&)> snapshot_db;
+  // Called with that path once the send is over (either way), e.g. to
+  // delete a temporary copy.
+  std::function<void(const std::string&)> snapshot_db_done;
   // Raft messages queued per peer before new ones are dropped (etcd: 4096).
   size_t queue_capacity = 4096;
   // Messages per stream write.
@@ -121,6 +135,13 @@ class PeerTransport {
   void AddPeer(uint64_t id, const std::vector<std::string>& peer_urls);
   void RemovePeer(uint64_t id);
 
+  // Sends a request to member `to` and waits for its reply until
+  // `deadline` (the caller's thread). The status of a failed call is the
+  // remote handler's (code and message), or Unavailable / DeadlineExceeded
+  // when the peer cannot be reached.
+  absl::StatusOr<std::string> Call(uint64_t to, const std::string& method,
+                                   const std::string& payload, absl::Time deadline);
+
   // Counters for the peer `id` (zero for unknown peers).
   PeerStats Stats(uint64_t id) const;
   // Calls refused because of the cluster ID, member ID or removed sender.
@@ -136,6 +157,15 @@ class PeerTransport {
   explicit PeerTransport(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Asks the member at `peer_url` for the cluster ID and its Handler::Members
+// payload (a member joining an existing cluster does this before it knows
+// either).
+struct ClusterMembers {
+  uint64_t cluster_id = 0;
+  std::string payload;
+};
+absl::StatusOr<ClusterMembers> FetchMembers(const std::string& peer_url, absl::Time deadline);
 
 // The "host:port" of a peer URL ("http://127.0.0.1:2380" → "127.0.0.1:2380").
 absl::StatusOr<std::string> PeerAddress(const std::string& url);

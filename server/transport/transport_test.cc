@@ -51,6 +51,12 @@ class RecordingHandler : public Handler {
     absl::MutexLock lock(&mu_);
     snapshot_reports_.push_back({id, ok});
   }
+  absl::StatusOr<std::string> HandleCall(uint64_t from, const std::string& method,
+                                         const std::string& payload) override {
+    if (method == "echo") return absl::StrCat(from, ":", payload);
+    return absl::FailedPreconditionError(absl::StrCat("etcdserver: no such call ", method));
+  }
+  absl::StatusOr<std::string> Members() override { return std::string("the members"); }
   void OnRemoved() override {
     absl::MutexLock lock(&mu_);
     told_removed_ = true;
@@ -331,6 +337,38 @@ TEST(PeerTransportTest, RemovePeerAndStopAreClean) {
   b->transport->Stop();
   b->transport->Stop();
   a->transport->Stop();
+}
+
+TEST(PeerTransportTest, ForwardsCallsAndTheirErrors) {
+  ASSERT_OK_AND_ASSIGN(auto a, StartMember(1, kCluster));
+  ASSERT_OK_AND_ASSIGN(auto b, StartMember(2, kCluster));
+  a->transport->AddPeer(2, {b->url});
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  ASSERT_OK_AND_ASSIGN(std::string reply, a->transport->Call(2, "echo", "hi", deadline));
+  EXPECT_EQ(reply, "1:hi");
+  absl::StatusOr<std::string> refused = a->transport->Call(2, "other", "", deadline);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(), "etcdserver: no such call other");
+  EXPECT_EQ(a->transport->Call(7, "echo", "", deadline).status().code(),
+            absl::StatusCode::kUnavailable);
+  // A peer that is down: the call fails by its deadline, not later.
+  b->transport->Stop();
+  absl::StatusOr<std::string> down =
+      a->transport->Call(2, "echo", "", absl::Now() + absl::Seconds(2));
+  EXPECT_FALSE(down.ok());
+}
+
+TEST(PeerTransportTest, ServesMembersToStrangers) {
+  ASSERT_OK_AND_ASSIGN(auto b, StartMember(2, kCluster));
+  ASSERT_OK_AND_ASSIGN(ClusterMembers members,
+                       FetchMembers(b->url, absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(members.cluster_id, kCluster);
+  EXPECT_EQ(members.payload, "the members");
+  ASSERT_OK_AND_ASSIGN(int dead, testutil::FreePort());
+  absl::StatusOr<ClusterMembers> none =
+      FetchMembers(absl::StrCat("http://127.0.0.1:", dead), absl::Now() + absl::Seconds(2));
+  EXPECT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("could not get the cluster members"), std::string::npos);
 }
 
 TEST(PeerTransportTest, RejectsBadOptions) {
