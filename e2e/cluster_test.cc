@@ -19,7 +19,9 @@
 #include "absl/time/clock.h"
 #include "e2e/etcd_process.h"
 #include "pkg/testutil/net.h"
+#include "pkg/testutil/files.h"
 #include "pkg/testutil/poll.h"
+#include "pkg/testutil/subprocess.h"
 #include "pkg/testutil/status_matchers.h"
 #include "pkg/testutil/temp_dir.h"
 #include "re2/re2.h"
@@ -412,6 +414,55 @@ TEST_F(ClusterTest, PartitionedLeaderIsReplacedAndRejoinsAfterHealing) {
                                   absl::Seconds(40)));
   ExpectConverged(members_);
   members_.clear();  // stop the members before their proxies go
+}
+
+TEST_F(ClusterTest, CorruptionChecksCatchADivergedMember) {
+  Start(3, {"--experimental-corrupt-check-time=1s"});
+  ASSERT_TRUE(PutEventually(*members_[0], "a", "1")) << Logs();  // revision 2
+  ASSERT_TRUE(PutEventually(*members_[0], "b", "2")) << Logs();
+  int leader = Leader(members_);
+  ASSERT_GE(leader, 0);
+  const int victim = (leader + 1) % 3;
+  absl::StatusOr<Status> victim_status = EndpointStatus(*members_[victim]);
+  ASSERT_OK(victim_status.status());
+  ASSERT_OK(members_[victim]->Kill(SIGKILL));
+  testutil::SubprocessOptions tool;
+  tool.argv = {testutil::RunfilePath("e2e/corrupt_db"),
+               members_[victim]->data_dir() + "/member/snap/db", "2", "flipped"};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<testutil::Subprocess> corrupt,
+                       testutil::Subprocess::Start(tool));
+  ASSERT_OK_AND_ASSIGN(testutil::ExitStatus done, corrupt->Wait(absl::Seconds(30)));
+  ASSERT_EQ(done.code, 0) << corrupt->ReadStderr();
+
+  // Restarted without the initial check: the leader's periodic check finds
+  // it and raises CORRUPT for it; writes are then refused everywhere.
+  ASSERT_OK(members_[victim]->Restart()) << Logs();
+  std::string alarm = absl::StrFormat("memberID:%d alarm:CORRUPT", victim_status->member_id);
+  EXPECT_TRUE(testutil::WaitUntil(
+      [&] { return absl::StrContains(Ctl(*members_[leader], {"alarm", "list"}).out, alarm); },
+      absl::Seconds(30)))
+      << Ctl(*members_[leader], {"alarm", "list"}).out << Logs();
+  CtlResult refused = Ctl(*members_[leader], {"put", "c", "3"});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_TRUE(absl::StrContains(refused.err, "etcdserver: corrupt cluster")) << refused.err;
+  EXPECT_EQ(Get(*members_[leader], "b"), "2\n");  // reads are still served
+
+  // With the initial check, the diverged member refuses to start.
+  ASSERT_OK(members_[victim]->Kill(SIGKILL));
+  ASSERT_OK_AND_ASSIGN(std::vector<int> ports, testutil::FreePorts(1));
+  absl::StatusOr<std::unique_ptr<EtcdProcess>> checked = EtcdProcess::StartMember(
+      OurEtcdBinary(), dir_->path(), absl::StrCat("m", victim + 1), ports[0],
+      [&] {
+        std::string peer;
+        RE2::PartialMatch(Ctl(*members_[leader], {"member", "list"}).out,
+                          absl::StrCat(R"re(, m)re", victim + 1, R"re(, http://127\.0\.0\.1:(\d+))re"),
+                          &peer);
+        return std::atoi(peer.c_str());
+      }(),
+      {"--experimental-initial-corrupt-check=true"}, absl::Seconds(15));
+  ASSERT_FALSE(checked.ok());
+  EXPECT_TRUE(absl::StrContains(checked.status().message(), "found data inconsistency with peers"))
+      << checked.status();
 }
 
 TEST_F(ClusterTest, LeaderFailureElectsANewLeaderAndTheOldOneCatchesUp) {

@@ -260,6 +260,12 @@ absl::StatusOr<etcdserverpb::TxnResponse> ServerImpl::TxnLocal(const etcdserverp
 
 ApplyResult ServerImpl::ApplyRequest(const etcdserverpb::InternalRaftRequest& r, uint64_t index) {
   const auth::AuthInfo who{r.header().username(), r.header().auth_revision()};
+  // With a CORRUPT alarm raised, the data changes etcd's corrupt applier
+  // refuses are refused (alarms, auth and membership still apply).
+  if (corrupt_ && (r.has_put() || r.has_delete_range() || r.has_txn() || r.has_compaction() ||
+                   r.has_lease_grant() || r.has_lease_revoke())) {
+    return Error(Rpc(rpctypes::kErrCorrupt));
+  }
   if (r.has_put()) {
     const etcdserverpb::PutRequest& p = r.put();
     absl::Status s = auth_->IsPutPermitted(who, p.key());
@@ -346,6 +352,7 @@ ApplyResult ServerImpl::ApplyRequest(const etcdserverpb::InternalRaftRequest& r,
         tx->Unlock();
       }
       if (a.alarm() == etcdserverpb::NOSPACE) nospace_ = true;
+      if (a.alarm() == etcdserverpb::CORRUPT) corrupt_ = true;
       *resp.add_alarms() = m;
       logger_->Warn("alarm raised", {{"alarm", etcdserverpb::AlarmType_Name(a.alarm())},
                                      {"from", absl::StrFormat("%x", a.memberid())}});
@@ -358,8 +365,13 @@ ApplyResult ServerImpl::ApplyRequest(const etcdserverpb::InternalRaftRequest& r,
         *resp.add_alarms() = m;
       }
       bool any_nospace = false;
-      for (const auto& x : alarms_) any_nospace |= x.alarm() == etcdserverpb::NOSPACE;
+      bool any_corrupt = false;
+      for (const auto& x : alarms_) {
+        any_nospace |= x.alarm() == etcdserverpb::NOSPACE;
+        any_corrupt |= x.alarm() == etcdserverpb::CORRUPT;
+      }
       nospace_ = any_nospace;
+      corrupt_ = any_corrupt;
       if (!any_nospace) nospace_raising_ = false;
     }
     return Result(std::move(resp));

@@ -193,6 +193,12 @@ struct ServerOptions {
   absl::Duration auto_compaction_check_interval = absl::ZeroDuration();
   // --experimental-compaction-batch-limit / sleep interval.
   int64_t compaction_batch_limit = 1000;
+  // --experimental-initial-corrupt-check: CheckInitialCorruption compares
+  // this member's HashKV with its peers' before serving.
+  bool initial_corrupt_check = false;
+  // --experimental-corrupt-check-time: the leader compares HashKV with every
+  // member this often and raises CORRUPT on a mismatch; zero disables.
+  absl::Duration corrupt_check_time = absl::ZeroDuration();
   absl::Duration compaction_sleep_interval = absl::Milliseconds(10);
 
   // Lease checkpoints (--experimental-enable-lease-checkpoint).
@@ -489,6 +495,11 @@ class EtcdServer {
   // A peer refused this member as removed from the cluster: it stops
   // serving (Stopped() turns true), as etcd exits.
   void ReportRemoved();
+  // etcd's initial corruption check: asks every reachable peer for its
+  // HashKV at this member's revision; DataLoss ("found data inconsistency
+  // with peers") on a mismatch at the same compact revision. Peers that
+  // cannot answer are skipped with a warning.
+  absl::Status CheckInitialCorruption();
   // A copy of the backend to send with the MsgSnap `m` (the transport
   // deletes it when sent); etcd's merged snapshot message.
   absl::StatusOr<std::string> WriteSnapshotDbForSend(const raftpb::Message& m);

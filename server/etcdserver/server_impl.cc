@@ -428,9 +428,18 @@ absl::Status ServerImpl::Init() {
   lessor_->Start();
 
   AddPeersToTransport();
+  {
+    // Decided before the threads start: conf_state_ is the apply thread's.
+    absl::MutexLock l(&state_mu_);
+    campaign_at_start_ = members_.size() <= 1 && conf_state_.voters_size() == 1 &&
+                         conf_state_.voters(0) == id_ && options_.initial_election_tick_advance;
+  }
   apply_thread_ = std::thread([this] { ApplyLoop(); });
   raft_thread_ = std::thread([this] { RaftLoop(); });
   publish_thread_ = std::thread([this] { PublishLoop(); });
+  if (options_.corrupt_check_time > absl::ZeroDuration()) {
+    corrupt_thread_ = std::thread([this] { CorruptCheckLoop(); });
+  }
   if (options_.auto_compaction_period > absl::ZeroDuration() ||
       options_.auto_compaction_revisions > 0) {
     compactor_thread_ = std::thread([this] { CompactorLoop(); });
@@ -452,6 +461,7 @@ void ServerImpl::Stop() {
   }
   if (compactor_thread_.joinable()) compactor_thread_.join();
   if (publish_thread_.joinable()) publish_thread_.join();
+  if (corrupt_thread_.joinable()) corrupt_thread_.join();
   {
     absl::MutexLock l(&mu_);
     stopping_ = true;
@@ -854,6 +864,7 @@ absl::Status ServerImpl::LoadMembersAndAlarms() {
     }
     alarms_.push_back(a);
     if (a.alarm() == etcdserverpb::NOSPACE) nospace_ = true;
+    if (a.alarm() == etcdserverpb::CORRUPT) corrupt_ = true;
     return absl::OkStatus();
   });
   return s;
@@ -874,6 +885,69 @@ void ServerImpl::ApplyMemberAttributes(const membershippb::ClusterMemberAttrSetR
   tx->Lock();
   tx->UnsafePut(Bucket::kMembers, MemberKey(m.id()), MemberToJson(m));
   tx->Unlock();
+}
+
+absl::StatusOr<etcdserverpb::HashKVResponse> ServerImpl::LocalHashKV(int64_t rev) {
+  absl::StatusOr<mvcc::HashKVResult> h = kv_->HashByRev(rev);
+  if (!h.ok()) return h.status();
+  etcdserverpb::HashKVResponse resp;
+  *resp.mutable_header() = Header();
+  resp.mutable_header()->set_revision(h->current_rev);
+  resp.set_hash(h->hash);
+  resp.set_compact_revision(h->compact_rev);
+  resp.set_hash_revision(rev > 0 ? rev : h->current_rev);
+  return resp;
+}
+
+std::vector<uint64_t> ServerImpl::PeersWithOtherHash(const etcdserverpb::HashKVResponse& mine) {
+  std::vector<uint64_t> mismatched;
+  if (options_.transport == nullptr) return mismatched;
+  etcdserverpb::HashKVRequest req;
+  req.set_revision(mine.hash_revision());
+  for (const etcdserverpb::Member& m : Members()) {
+    if (m.id() == id_) continue;
+    absl::StatusOr<std::string> reply = options_.transport->Call(
+        m.id(), "HashKV", req.SerializeAsString(), absl::Now() + absl::Seconds(5));
+    etcdserverpb::HashKVResponse theirs;
+    if (!reply.ok() || !theirs.ParseFromString(*reply)) {
+      logger_->Warn("cannot fetch hash from remote peer",
+                    {{"remote-peer-id", absl::StrFormat("%x", m.id())},
+                     {"error", reply.ok() ? absl::DataLossError("undecodable") : reply.status()}});
+      continue;
+    }
+    if (theirs.compact_revision() != mine.compact_revision()) continue;
+    if (theirs.hash() != mine.hash()) {
+      logger_->Error("found data inconsistency with peers",
+                     {{"local-member-id", absl::StrFormat("%x", id_)},
+                      {"local-member-hash", mine.hash()},
+                      {"remote-peer-id", absl::StrFormat("%x", m.id())},
+                      {"remote-peer-hash", theirs.hash()},
+                      {"revision", mine.hash_revision()},
+                      {"compact-revision", mine.compact_revision()}});
+      mismatched.push_back(m.id());
+    }
+  }
+  return mismatched;
+}
+
+void ServerImpl::CorruptCheckLoop() {
+  absl::Time next = absl::Now() + options_.corrupt_check_time;
+  while (!stopped_) {
+    absl::SleepFor(std::min(absl::Milliseconds(100), std::max(next - absl::Now(),
+                                                              absl::ZeroDuration())));
+    if (absl::Now() < next) continue;
+    next = absl::Now() + options_.corrupt_check_time;
+    if (!is_leader_ || corrupt_) continue;
+    absl::StatusOr<etcdserverpb::HashKVResponse> mine = LocalHashKV(0);
+    if (!mine.ok()) continue;
+    for (uint64_t id : PeersWithOtherHash(*mine)) {
+      etcdserverpb::InternalRaftRequest r;
+      r.mutable_alarm()->set_action(etcdserverpb::AlarmRequest::ACTIVATE);
+      r.mutable_alarm()->set_memberid(id);
+      r.mutable_alarm()->set_alarm(etcdserverpb::CORRUPT);
+      ProposeAsync(std::move(r));
+    }
+  }
 }
 
 void ServerImpl::AddPeersToTransport() {
@@ -1007,13 +1081,7 @@ void ServerImpl::RaftLoop() {
 
     if (!campaigned) {
       campaigned = true;
-      bool alone;
-      {
-        absl::MutexLock l(&state_mu_);
-        alone = members_.size() <= 1;
-      }
-      if (alone && conf_state_.voters_size() == 1 && conf_state_.voters(0) == id_ &&
-          options_.initial_election_tick_advance) {
+      if (campaign_at_start_) {
         (void)node_->Campaign();
         while (node_->HasReady()) HandleReady(node_->GetReady());
       }
@@ -1216,6 +1284,7 @@ absl::Status ServerImpl::InstallSnapshot(const raftpb::Snapshot& snap) {
     alarms_.clear();
   }
   nospace_ = false;
+  corrupt_ = false;
   if (absl::Status s = LoadMembersAndAlarms(); !s.ok()) return s;
   AddPeersToTransport();
   start_consistent_index_ = store_->ConsistentIndex();

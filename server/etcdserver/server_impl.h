@@ -372,11 +372,22 @@ class ServerImpl {
   // publish): retried until applied; Ready() afterwards.
   void PublishLoop();
   std::atomic<bool> published_{false};
+  // A lone voter campaigns at once instead of after an election timeout.
+  bool campaign_at_start_ = false;
   // This member was removed from the cluster: it stops serving.
   std::atomic<bool> removed_self_{false};
   // Joining an existing cluster: learns the cluster ID, this member's ID
   // and the members from the members listed in --initial-cluster.
   absl::Status JoinExistingCluster(std::vector<etcdserverpb::Member>* members);
+
+  // Corruption checks. This member's HashKV at `rev` (0: current).
+  absl::StatusOr<etcdserverpb::HashKVResponse> LocalHashKV(int64_t rev);
+  // Members whose HashKV at mine.hash_revision() differs from `mine` at the
+  // same compact revision (unreachable or lagging peers are skipped).
+  std::vector<uint64_t> PeersWithOtherHash(const etcdserverpb::HashKVResponse& mine);
+  void CorruptCheckLoop();
+  std::thread corrupt_thread_;
+  std::atomic<bool> corrupt_{false};
   std::thread publish_thread_;
 
   // Auto compaction.

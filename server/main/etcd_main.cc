@@ -313,6 +313,15 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
       return 1;
     }
   }
+  if (options->initial_corrupt_check) {
+    if (absl::Status s = member->CheckInitialCorruption(); !s.ok()) {
+      logger.Error("initial corruption check failed", {{"error", s}});
+      std::fprintf(stderr, "etcd: %s\n", std::string(s.message()).c_str());
+      peers.Stop();
+      member->Stop();
+      return 1;
+    }
+  }
 
   etcd::v3rpc::GrpcServerOptions grpc_options;
   grpc_options.max_request_bytes = config.max_request_bytes;
