@@ -221,10 +221,23 @@ TEST_F(GrpcServerTest, WatchCreatedThenEventsThenCanceled) {
   ASSERT_TRUE(stream->Read(&response));
   EXPECT_TRUE(response.canceled());
   EXPECT_EQ(response.watch_id(), id);
+
+  // After the client half-closes, the stream stays open and keeps
+  // delivering, as etcd's does; the client ends it by cancelling.
+  etcdserverpb::WatchRequest again;
+  again.mutable_create_request()->set_key("h");
+  ASSERT_TRUE(stream->Write(again));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_TRUE(response.created());
   stream->WritesDone();
+  ASSERT_TRUE(Put("h", "after half-close", &put).ok());
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_EQ(response.events_size(), 1);
+  EXPECT_EQ(response.events(0).kv().value(), "after half-close");
+  ctx->TryCancel();
   while (stream->Read(&response)) {
   }
-  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
 TEST_F(GrpcServerTest, WatchProgressNotifyAndFragments) {

@@ -71,7 +71,8 @@ class WatchReactor final
 
   void OnReadDone(bool ok) override {
     if (!ok) {
-      FinishOnce(grpc::Status::OK);
+      // The client half-closed: as in etcd, its watches keep delivering
+      // until it cancels the call (OnCancel) or the server shuts down.
       return;
     }
     switch (request_.request_union_case()) {
