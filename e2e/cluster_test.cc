@@ -168,11 +168,14 @@ TEST_F(ClusterTest, ThreeMembersServeFromEveryMember) {
     EXPECT_TRUE(absl::StrContains(list.out, ", started, m3, ")) << list.out;
   }
   EXPECT_GE(Leader(members_), 0);
-  // A watch on one member sees a write made through another.
+  // A watch on one member sees a write made through another. It starts
+  // at the next revision, so it sees the write however late it connects.
+  CtlResult head = Ctl(*members_[0], {"get", "w", "-w", "json"});
+  int64_t rev = 0;
+  ASSERT_TRUE(RE2::PartialMatch(head.out, R"re("revision":(\d+))re", &rev)) << head.out;
   absl::StatusOr<std::unique_ptr<testutil::Subprocess>> watch =
-      StartEtcdctl(members_[0]->endpoint(), {"watch", "w"});
+      StartEtcdctl(members_[0]->endpoint(), {"watch", "w", "--rev", absl::StrCat(rev + 1)});
   ASSERT_OK(watch.status());
-  absl::SleepFor(absl::Milliseconds(500));
   ASSERT_TRUE(PutEventually(*members_[2], "w", "seen"));
   EXPECT_TRUE(testutil::WaitUntil(
       [&] { return absl::StrContains((*watch)->ReadStdout(), "PUT\nw\nseen\n"); },

@@ -1,5 +1,7 @@
 #include "server/etcdserver/etcdserver.h"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -618,6 +620,37 @@ absl::StatusOr<std::vector<std::string>> CheckPeerUrls(
   return out;
 }
 
+// Whether a member other than `except` already has one of `urls`.
+bool PeerUrlTaken(const std::vector<etcdserverpb::Member>& members,
+                  const std::vector<std::string>& urls, uint64_t except) {
+  for (const etcdserverpb::Member& m : members) {
+    if (m.id() == except) continue;
+    for (const std::string& u : m.peerurls()) {
+      if (std::find(urls.begin(), urls.end(), u) != urls.end()) return true;
+    }
+  }
+  return false;
+}
+
+// The member `id`, if there is one.
+std::optional<etcdserverpb::Member> FindMember(const std::vector<etcdserverpb::Member>& members,
+                                               uint64_t id) {
+  for (const etcdserverpb::Member& m : members) {
+    if (m.id() == id) return m;
+  }
+  return std::nullopt;
+}
+
+// Proposes the conf change, waits for it, and answers with the members.
+template <typename Response>
+absl::StatusOr<Response> ChangeMembership(ServerImpl* impl, raftpb::ConfChange cc,
+                                          const RequestContext& ctx) {
+  if (absl::Status s = impl->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
+  Response resp;
+  for (const etcdserverpb::Member& member : impl->Members()) *resp.add_members() = member;
+  return WithHeader(impl, std::move(resp));
+}
+
 }  // namespace
 
 absl::StatusOr<etcdserverpb::MemberAddResponse> EtcdServer::MemberAdd(
@@ -625,17 +658,14 @@ absl::StatusOr<etcdserverpb::MemberAddResponse> EtcdServer::MemberAdd(
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> urls = CheckPeerUrls(request.peerurls());
   if (!urls.ok()) return urls.status();
-  int learners = 0;
-  for (const etcdserverpb::Member& m : impl_->Members()) {
-    if (m.islearner()) ++learners;
-    for (const std::string& u : m.peerurls()) {
-      for (const std::string& v : *urls) {
-        if (u == v) return Rpc(rpctypes::kErrPeerURLExist);
-      }
-    }
-  }
+  const std::vector<etcdserverpb::Member> members = impl_->Members();
+  if (PeerUrlTaken(members, *urls, 0)) return Rpc(rpctypes::kErrPeerURLExist);
   // etcd allows one learner at a time.
-  if (request.islearner() && learners >= 1) return Rpc(rpctypes::kErrTooManyLearners);
+  if (request.islearner() &&
+      std::any_of(members.begin(), members.end(),
+                  [](const etcdserverpb::Member& m) { return m.islearner(); })) {
+    return Rpc(rpctypes::kErrTooManyLearners);
+  }
   etcdserverpb::Member m;
   m.set_id(ComputeMemberId(*urls, absl::StrCat(absl::ToUnixSeconds(absl::Now()))));
   for (const std::string& u : *urls) m.add_peerurls(u);
@@ -644,26 +674,22 @@ absl::StatusOr<etcdserverpb::MemberAddResponse> EtcdServer::MemberAdd(
   cc.set_type(request.islearner() ? raftpb::ConfChangeAddLearnerNode : raftpb::ConfChangeAddNode);
   cc.set_node_id(m.id());
   cc.set_context(MemberToJson(m));
-  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
-  etcdserverpb::MemberAddResponse resp;
-  *resp.mutable_member() = m;
-  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
-  return WithHeader(impl_.get(), std::move(resp));
+  absl::StatusOr<etcdserverpb::MemberAddResponse> resp =
+      ChangeMembership<etcdserverpb::MemberAddResponse>(impl_.get(), std::move(cc), ctx);
+  if (resp.ok()) *resp->mutable_member() = m;
+  return resp;
 }
 
 absl::StatusOr<etcdserverpb::MemberRemoveResponse> EtcdServer::MemberRemove(
     const etcdserverpb::MemberRemoveRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
-  bool found = false;
-  for (const etcdserverpb::Member& m : impl_->Members()) found = found || m.id() == request.id();
-  if (!found) return Rpc(rpctypes::kErrMemberNotFound);
+  if (!FindMember(impl_->Members(), request.id()).has_value()) {
+    return Rpc(rpctypes::kErrMemberNotFound);
+  }
   raftpb::ConfChange cc;
   cc.set_type(raftpb::ConfChangeRemoveNode);
   cc.set_node_id(request.id());
-  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
-  etcdserverpb::MemberRemoveResponse resp;
-  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
-  return WithHeader(impl_.get(), std::move(resp));
+  return ChangeMembership<etcdserverpb::MemberRemoveResponse>(impl_.get(), std::move(cc), ctx);
 }
 
 absl::StatusOr<etcdserverpb::MemberUpdateResponse> EtcdServer::MemberUpdate(
@@ -671,55 +697,31 @@ absl::StatusOr<etcdserverpb::MemberUpdateResponse> EtcdServer::MemberUpdate(
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> urls = CheckPeerUrls(request.peerurls());
   if (!urls.ok()) return urls.status();
-  etcdserverpb::Member updated;
-  bool found = false;
-  for (const etcdserverpb::Member& m : impl_->Members()) {
-    if (m.id() == request.id()) {
-      updated = m;
-      found = true;
-      continue;
-    }
-    for (const std::string& u : m.peerurls()) {
-      for (const std::string& v : *urls) {
-        if (u == v) return Rpc(rpctypes::kErrPeerURLExist);
-      }
-    }
-  }
-  if (!found) return Rpc(rpctypes::kErrMemberNotFound);
-  updated.clear_peerurls();
-  for (const std::string& u : *urls) updated.add_peerurls(u);
+  const std::vector<etcdserverpb::Member> members = impl_->Members();
+  if (PeerUrlTaken(members, *urls, request.id())) return Rpc(rpctypes::kErrPeerURLExist);
+  std::optional<etcdserverpb::Member> updated = FindMember(members, request.id());
+  if (!updated.has_value()) return Rpc(rpctypes::kErrMemberNotFound);
+  updated->clear_peerurls();
+  for (const std::string& u : *urls) updated->add_peerurls(u);
   raftpb::ConfChange cc;
   cc.set_type(raftpb::ConfChangeUpdateNode);
   cc.set_node_id(request.id());
-  cc.set_context(MemberToJson(updated));
-  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
-  etcdserverpb::MemberUpdateResponse resp;
-  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
-  return WithHeader(impl_.get(), std::move(resp));
+  cc.set_context(MemberToJson(*updated));
+  return ChangeMembership<etcdserverpb::MemberUpdateResponse>(impl_.get(), std::move(cc), ctx);
 }
 
 absl::StatusOr<etcdserverpb::MemberPromoteResponse> EtcdServer::MemberPromote(
     const etcdserverpb::MemberPromoteRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
-  etcdserverpb::Member target;
-  bool found = false;
-  for (const etcdserverpb::Member& m : impl_->Members()) {
-    if (m.id() == request.id()) {
-      target = m;
-      found = true;
-    }
-  }
-  if (!found) return Rpc(rpctypes::kErrMemberNotFound);
-  if (!target.islearner()) return Rpc(rpctypes::kErrMemberNotLearner);
-  target.set_islearner(false);
+  std::optional<etcdserverpb::Member> target = FindMember(impl_->Members(), request.id());
+  if (!target.has_value()) return Rpc(rpctypes::kErrMemberNotFound);
+  if (!target->islearner()) return Rpc(rpctypes::kErrMemberNotLearner);
+  target->set_islearner(false);
   raftpb::ConfChange cc;
   cc.set_type(raftpb::ConfChangeAddNode);
   cc.set_node_id(request.id());
-  cc.set_context(MemberToJson(target));
-  if (absl::Status s = impl_->ProposeConfChange(std::move(cc), ctx); !s.ok()) return s;
-  etcdserverpb::MemberPromoteResponse resp;
-  for (const etcdserverpb::Member& member : impl_->Members()) *resp.add_members() = member;
-  return WithHeader(impl_.get(), std::move(resp));
+  cc.set_context(MemberToJson(*target));
+  return ChangeMembership<etcdserverpb::MemberPromoteResponse>(impl_.get(), std::move(cc), ctx);
 }
 
 // --- Maintenance --------------------------------------------------------------------

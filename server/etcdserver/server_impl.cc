@@ -321,23 +321,7 @@ absl::Status ServerImpl::Init() {
     if (options_.initial_cluster_state == "existing") {
       std::vector<etcdserverpb::Member> existing;
       if (absl::Status s = JoinExistingCluster(&existing); !s.ok()) return s;
-      etcdserverpb::Metadata md;
-      md.set_nodeid(id_);
-      md.set_clusterid(cluster_id_);
-      size_t slash = wal_dir_.rfind('/');
-      if (slash != std::string::npos && slash > 0) {
-        if (absl::Status s = fileutil::CreateDirAll(wal_dir_.substr(0, slash), 0700); !s.ok()) {
-          return s;
-        }
-      }
-      absl::StatusOr<std::unique_ptr<wal::WAL>> w =
-          wal::WAL::Create(wal_dir_, md.SerializeAsString(), wo);
-      if (!w.ok()) return w.status();
-      wal_ = *std::move(w);
-      rc.id = id_;
-      absl::StatusOr<std::unique_ptr<raft::RawNode>> node = raft::RawNode::New(rc);
-      if (!node.ok()) return node.status();
-      node_ = *std::move(node);
+      if (absl::Status s = CreateLog(wo, rc); !s.ok()) return s;
       // The leader sends the log (membership included) from the start;
       // until then the transport knows the peers from what we fetched.
       if (options_.transport != nullptr) {
@@ -355,56 +339,40 @@ absl::Status ServerImpl::Init() {
           "unexpected --initial-cluster-state %q (want \"new\" or \"existing\")",
           options_.initial_cluster_state));
     } else {
-    absl::StatusOr<std::vector<etcdserverpb::Member>> members =
-        InitialMembers(options_.initial_cluster, options_.initial_cluster_token);
-    if (!members.ok()) return members.status();
-    std::vector<uint64_t> ids;
-    const etcdserverpb::Member* self = nullptr;
-    for (const etcdserverpb::Member& m : *members) {
-      ids.push_back(m.id());
-      if (m.name() == options_.name) self = &m;
-    }
-    if (self == nullptr) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "couldn't find local name %q in the initial cluster configuration", options_.name));
-    }
-    std::vector<std::string> advertised = options_.advertise_peer_urls;
-    std::sort(advertised.begin(), advertised.end());
-    std::vector<std::string> listed(self->peerurls().begin(), self->peerurls().end());
-    std::sort(listed.begin(), listed.end());
-    if (advertised != listed) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "--initial-cluster has %s but missing from --initial-advertise-peer-urls=%s",
-          absl::StrJoin(listed, ","), absl::StrJoin(advertised, ",")));
-    }
-    id_ = self->id();
-    cluster_id_ = ComputeClusterId(ids);
-    etcdserverpb::Metadata md;
-    md.set_nodeid(id_);
-    md.set_clusterid(cluster_id_);
-    size_t slash = wal_dir_.rfind('/');
-    if (slash != std::string::npos && slash > 0) {
-      if (absl::Status s = fileutil::CreateDirAll(wal_dir_.substr(0, slash), 0700); !s.ok()) {
-        return s;
+      absl::StatusOr<std::vector<etcdserverpb::Member>> members =
+          InitialMembers(options_.initial_cluster, options_.initial_cluster_token);
+      if (!members.ok()) return members.status();
+      std::vector<uint64_t> ids;
+      const etcdserverpb::Member* self = nullptr;
+      for (const etcdserverpb::Member& m : *members) {
+        ids.push_back(m.id());
+        if (m.name() == options_.name) self = &m;
       }
-    }
-    absl::StatusOr<std::unique_ptr<wal::WAL>> w =
-        wal::WAL::Create(wal_dir_, md.SerializeAsString(), wo);
-    if (!w.ok()) return w.status();
-    wal_ = *std::move(w);
-    rc.id = id_;
-    absl::StatusOr<std::unique_ptr<raft::RawNode>> node = raft::RawNode::New(rc);
-    if (!node.ok()) return node.status();
-    node_ = *std::move(node);
-    // Every member bootstraps the same entries; client URLs come later,
-    // published through raft (PublishLoop).
-    std::vector<raft::Peer> peers;
-    for (const etcdserverpb::Member& m : *members) peers.push_back({m.id(), MemberToJson(m)});
-    if (absl::Status s = node_->Bootstrap(peers); !s.ok()) return s;
-    for (uint64_t id : ids) conf_state_.add_voters(id);
-    logger_->Info("starting local member",
-                  {{"local-member-id", absl::StrFormat("%x", id_)},
-                   {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
+      if (self == nullptr) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "couldn't find local name %q in the initial cluster configuration", options_.name));
+      }
+      std::vector<std::string> advertised = options_.advertise_peer_urls;
+      std::sort(advertised.begin(), advertised.end());
+      std::vector<std::string> listed(self->peerurls().begin(), self->peerurls().end());
+      std::sort(listed.begin(), listed.end());
+      if (advertised != listed) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "--initial-cluster has %s but missing from --initial-advertise-peer-urls=%s",
+            absl::StrJoin(listed, ","), absl::StrJoin(advertised, ",")));
+      }
+      id_ = self->id();
+      cluster_id_ = ComputeClusterId(ids);
+      if (absl::Status s = CreateLog(wo, rc); !s.ok()) return s;
+      // Every member bootstraps the same entries; client URLs come later,
+      // published through raft (PublishLoop).
+      std::vector<raft::Peer> peers;
+      for (const etcdserverpb::Member& m : *members) peers.push_back({m.id(), MemberToJson(m)});
+      if (absl::Status s = node_->Bootstrap(peers); !s.ok()) return s;
+      for (uint64_t id : ids) conf_state_.add_voters(id);
+      logger_->Info("starting local member",
+                    {{"local-member-id", absl::StrFormat("%x", id_)},
+                     {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
     }
   }
 
@@ -663,6 +631,27 @@ void ServerImpl::ProposeAsync(etcdserverpb::InternalRaftRequest request) {
   wake_ = true;
 }
 
+absl::Status ServerImpl::CreateLog(const wal::Options& wo, raft::Config rc) {
+  etcdserverpb::Metadata md;
+  md.set_nodeid(id_);
+  md.set_clusterid(cluster_id_);
+  size_t slash = wal_dir_.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    if (absl::Status s = fileutil::CreateDirAll(wal_dir_.substr(0, slash), 0700); !s.ok()) {
+      return s;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<wal::WAL>> w =
+      wal::WAL::Create(wal_dir_, md.SerializeAsString(), wo);
+  if (!w.ok()) return w.status();
+  wal_ = *std::move(w);
+  rc.id = id_;
+  absl::StatusOr<std::unique_ptr<raft::RawNode>> node = raft::RawNode::New(rc);
+  if (!node.ok()) return node.status();
+  node_ = *std::move(node);
+  return absl::OkStatus();
+}
+
 absl::Status ServerImpl::ProposeConfChange(raftpb::ConfChange cc, const RequestContext& ctx) {
   if (absl::Status s = CheckRunning(ctx); !s.ok()) return s;
   const uint64_t id = reqid_->Next();
@@ -691,7 +680,8 @@ absl::Status ServerImpl::JoinExistingCluster(std::vector<etcdserverpb::Member>* 
   absl::StatusOr<types::URLsMap> initial = types::URLsMap::Parse(options_.initial_cluster);
   if (!initial.ok()) return initial.status();
   if (options_.transport == nullptr) {
-    return absl::FailedPreconditionError("etcdserver: cannot join a cluster without a peer transport");
+    return absl::FailedPreconditionError(
+        "etcdserver: cannot join a cluster without a peer transport");
   }
   std::vector<std::string> own = options_.advertise_peer_urls;
   std::sort(own.begin(), own.end());
@@ -973,12 +963,12 @@ void ServerImpl::PublishLoop() {
     absl::StatusOr<ApplyResult> result = Propose(r, ctx);
     if (result.ok()) {
       published_ = true;
+      const std::string attributes =
+          absl::StrCat("{Name:", options_.name, " ClientURLs:[",
+                       absl::StrJoin(options_.advertise_client_urls, " "), "]}");
       logger_->Info("published local member to cluster through raft",
                     {{"local-member-id", absl::StrFormat("%x", id_)},
-                     {"local-member-attributes", absl::StrCat("{Name:", options_.name,
-                                                               " ClientURLs:[",
-                                                               absl::StrJoin(options_.advertise_client_urls, " "),
-                                                               "]}")},
+                     {"local-member-attributes", attributes},
                      {"cluster-id", absl::StrFormat("%x", cluster_id_)}});
       return;
     }
@@ -1039,7 +1029,8 @@ void ServerImpl::RaftLoop() {
     for (raftpb::Message& m : inbound) (void)node_->Step(std::move(m));
     for (uint64_t id : unreachable) node_->ReportUnreachable(id);
     for (const auto& [id, ok] : snapshot_reports) {
-      node_->ReportSnapshot(id, ok ? raft::SnapshotStatus::kFinish : raft::SnapshotStatus::kFailure);
+      node_->ReportSnapshot(id,
+                            ok ? raft::SnapshotStatus::kFinish : raft::SnapshotStatus::kFailure);
     }
     if (transfer != 0) node_->TransferLeader(transfer);
 

@@ -379,6 +379,8 @@ class ServerImpl {
   // Joining an existing cluster: learns the cluster ID, this member's ID
   // and the members from the members listed in --initial-cluster.
   absl::Status JoinExistingCluster(std::vector<etcdserverpb::Member>* members);
+  // A new member's WAL (metadata: id_, cluster_id_) and raft node.
+  absl::Status CreateLog(const wal::Options& wo, raft::Config rc);
 
   // Corruption checks. This member's HashKV at `rev` (0: current).
   absl::StatusOr<etcdserverpb::HashKVResponse> LocalHashKV(int64_t rev);
