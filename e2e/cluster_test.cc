@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "e2e/cluster_util.h"
 #include "e2e/etcd_process.h"
 #include "pkg/testutil/net.h"
 #include "pkg/testutil/files.h"
@@ -28,123 +29,6 @@
 
 namespace etcd::e2e {
 namespace {
-
-using Members = std::vector<std::unique_ptr<EtcdProcess>>;
-
-CtlResult Ctl(const EtcdProcess& m, const std::vector<std::string>& args) {
-  return RunEtcdctl(m.endpoint(), args);
-}
-
-// Retries a write until it succeeds (elections take up to a few seconds).
-bool PutEventually(const EtcdProcess& m, const std::string& key, const std::string& value) {
-  return testutil::WaitUntil(
-      [&] {
-        CtlOptions options;
-        options.timeout = absl::Seconds(10);
-        CtlResult r = RunEtcdctl(m.endpoint(), {"put", key, value}, options);
-        return r.code == 0 && r.out == "OK\n";
-      },
-      absl::Seconds(30), absl::Milliseconds(200));
-}
-
-// The value of `key` read linearizably through `m`, or the error.
-std::string Get(const EtcdProcess& m, const std::string& key) {
-  CtlResult r = Ctl(m, {"get", key, "--print-value-only"});
-  if (r.code != 0) return absl::StrCat("error: ", r.err);
-  return r.out;
-}
-
-struct Status {
-  uint64_t member_id = 0;
-  uint64_t leader = 0;
-  uint64_t raft_index = 0;
-};
-
-absl::StatusOr<Status> EndpointStatus(const EtcdProcess& m) {
-  CtlResult r = Ctl(m, {"endpoint", "status", "-w", "json"});
-  Status s;
-  if (r.code != 0 ||
-      !RE2::PartialMatch(r.out, R"re("member_id":(\d+))re", &s.member_id) ||
-      !RE2::PartialMatch(r.out, R"re("leader":(\d+))re", &s.leader)) {
-    return absl::UnavailableError(absl::StrCat("endpoint status: ", r.out, r.err));
-  }
-  RE2::PartialMatch(r.out, R"re("raft_index":(\d+))re", &s.raft_index);
-  return s;
-}
-
-// The index of the member every live member agrees is the leader, or -1.
-int Leader(const Members& members, const std::set<int>& down = {}) {
-  int leader = -1;
-  testutil::WaitUntil(
-      [&] {
-        std::vector<Status> statuses;
-        for (size_t i = 0; i < members.size(); ++i) {
-          if (down.count(static_cast<int>(i)) > 0) continue;
-          absl::StatusOr<Status> s = EndpointStatus(*members[i]);
-          if (!s.ok() || s->leader == 0) return false;
-          statuses.push_back(*s);
-        }
-        for (const Status& s : statuses) {
-          if (s.leader != statuses[0].leader) return false;
-        }
-        for (size_t i = 0; i < members.size(); ++i) {
-          if (down.count(static_cast<int>(i)) > 0) continue;
-          absl::StatusOr<Status> s = EndpointStatus(*members[i]);
-          if (s.ok() && s->member_id == statuses[0].leader) leader = static_cast<int>(i);
-        }
-        return leader >= 0;
-      },
-      absl::Seconds(30), absl::Milliseconds(200));
-  return leader;
-}
-
-// Every live member reports the same HashKV at the same revision.
-void ExpectConverged(const Members& members, const std::set<int>& down = {}) {
-  std::vector<std::string> live;
-  for (size_t i = 0; i < members.size(); ++i) {
-    if (down.count(static_cast<int>(i)) == 0) live.push_back(members[i]->endpoint());
-  }
-  std::string last;
-  bool same = testutil::WaitUntil(
-      [&] {
-        CtlResult r = RunEtcdctl(absl::StrJoin(live, ","), {"endpoint", "hashkv"});
-        last = r.out + r.err;
-        if (r.code != 0) return false;
-        std::set<std::string> hashes;
-        for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
-          std::vector<std::string> parts = absl::StrSplit(line, ", ");
-          if (parts.size() == 2) hashes.insert(parts[1]);
-        }
-        return hashes.size() == 1;
-      },
-      absl::Seconds(30), absl::Milliseconds(200));
-  EXPECT_TRUE(same) << last;
-}
-
-class ClusterTest : public ::testing::Test {
- protected:
-  void Start(int n, std::vector<std::string> extra_args = {}) {
-    ASSERT_OK_AND_ASSIGN(testutil::TempDir dir, testutil::TempDir::Create("cluster"));
-    dir_ = std::make_unique<testutil::TempDir>(std::move(dir));
-    ASSERT_OK_AND_ASSIGN(members_, EtcdProcess::StartCluster(OurEtcdBinary(), dir_->path(), n,
-                                                             std::move(extra_args)));
-  }
-  void TearDown() override {
-    for (auto& m : members_) {
-      if (m->process()->Alive()) {
-        (void)m->Kill(SIGCONT);
-        (void)m->Stop();
-      }
-    }
-  }
-  std::string Logs() {
-    std::string out;
-    for (auto& m : members_) absl::StrAppend(&out, "---- ", m->endpoint(), "\n", m->Logs());
-    return out;
-  }
-  std::unique_ptr<testutil::TempDir> dir_;
-  Members members_;
-};
 
 TEST_F(ClusterTest, ThreeMembersServeFromEveryMember) {
   Start(3);
@@ -228,14 +112,6 @@ TEST_F(ClusterTest, LeasesWorkThroughFollowers) {
   for (const auto& m : members_) EXPECT_EQ(Get(*m, "leased"), "");
 }
 
-// The member ID etcdctl prints for `name` in `member list`.
-std::string MemberId(const EtcdProcess& via, const std::string& name) {
-  CtlResult list = Ctl(via, {"member", "list"});
-  std::string id;
-  RE2::PartialMatch(list.out, absl::StrCat(R"re((?m)^([0-9a-f]+), started, )re", name, ", "), &id);
-  return id;
-}
-
 TEST_F(ClusterTest, AddRemoveReplaceAndPromoteMembers) {
   Start(3);
   ASSERT_TRUE(PutEventually(*members_[0], "k", "before")) << Logs();
@@ -243,7 +119,8 @@ TEST_F(ClusterTest, AddRemoveReplaceAndPromoteMembers) {
 
   // Add m4 as etcdctl tells an operator to, then start it with what it printed.
   std::string peer4 = absl::StrCat("http://127.0.0.1:", ports[1]);
-  CtlResult add = Ctl(*members_[0], {"member", "add", "m4", "--peer-urls=" + peer4});
+  // (--strict-reconfig-check: refused until the peers were connected 5 s.)
+  CtlResult add = MemberCtlEventually(*members_[0], {"member", "add", "m4", "--peer-urls=" + peer4});
   ASSERT_EQ(add.code, 0) << add.err << Logs();
   EXPECT_TRUE(absl::StrContains(add.out, "ETCD_INITIAL_CLUSTER_STATE=\"existing\"")) << add.out;
   std::string initial;
@@ -264,7 +141,7 @@ TEST_F(ClusterTest, AddRemoveReplaceAndPromoteMembers) {
   // Remove m1: it stops, the rest carry on, and it cannot come back with its data.
   std::string m1 = MemberId(*members_[1], "m1");
   ASSERT_FALSE(m1.empty());
-  CtlResult removed = Ctl(*members_[1], {"member", "remove", m1});
+  CtlResult removed = MemberCtlEventually(*members_[1], {"member", "remove", m1});
   ASSERT_EQ(removed.code, 0) << removed.err;
   EXPECT_TRUE(absl::StrContains(removed.out, absl::StrCat("Member ", m1, " removed from cluster")))
       << removed.out;
@@ -282,10 +159,21 @@ TEST_F(ClusterTest, AddRemoveReplaceAndPromoteMembers) {
   // Replace it: a new member with a fresh data dir, added as a learner first
   // and then promoted.
   std::string peer5 = absl::StrCat("http://127.0.0.1:", ports[3]);
-  CtlResult learner =
-      Ctl(*members_[1], {"member", "add", "m5", "--learner", "--peer-urls=" + peer5});
+  CtlResult learner = MemberCtlEventually(
+      *members_[1], {"member", "add", "m5", "--learner", "--peer-urls=" + peer5});
   ASSERT_EQ(learner.code, 0) << learner.err;
   ASSERT_TRUE(RE2::PartialMatch(learner.out, R"re(ETCD_INITIAL_CLUSTER="([^"]*)")re", &initial));
+  std::string m5_added;
+  ASSERT_TRUE(RE2::PartialMatch(learner.out, R"re(Member\s+([0-9a-f]+)\s+added)re", &m5_added));
+  // Not started, so not in sync: no promotion yet (asked of a follower and
+  // of the leader alike; a follower hands it to the leader).
+  for (const auto& m : {members_[1].get(), members_[2].get(), m4.get()}) {
+    CtlResult early = Ctl(*m, {"member", "promote", m5_added});
+    EXPECT_NE(early.code, 0);
+    EXPECT_TRUE(absl::StrContains(
+        early.err, "can only promote a learner member which is in sync with leader"))
+        << early.err;
+  }
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<EtcdProcess> m5,
                        EtcdProcess::StartMember(OurEtcdBinary(), dir_->path(), "m5", ports[2],
                                                 ports[3],
@@ -295,7 +183,7 @@ TEST_F(ClusterTest, AddRemoveReplaceAndPromoteMembers) {
   ASSERT_FALSE(m5_id.empty()) << Ctl(*members_[1], {"member", "list"}).out;
   EXPECT_TRUE(absl::StrContains(Ctl(*members_[1], {"member", "list"}).out,
                                 absl::StrCat(peer5, ", ", "http://", m5->endpoint(), ", true")));
-  CtlResult promote = Ctl(*members_[1], {"member", "promote", m5_id});
+  CtlResult promote = MemberCtlEventually(*members_[1], {"member", "promote", m5_id});
   EXPECT_EQ(promote.code, 0) << promote.err;
   EXPECT_TRUE(absl::StrContains(Ctl(*members_[1], {"member", "list"}).out,
                                 absl::StrCat(peer5, ", ", "http://", m5->endpoint(), ", false")));

@@ -338,9 +338,8 @@ std::string Sorted(const CtlResult& r) {
 // through all three endpoints.
 void ClusterScenario(Session& s) {
   s.Record("member list", Sorted(s.Run("", {"member", "list"}, "", false)));
-  // etcd's --strict-reconfig-check refuses changes until the members have
-  // been connected for 5 s ("etcdserver: unhealthy cluster"); this member
-  // does not check that yet (docs/clustering.md), so wait it out.
+  // --strict-reconfig-check refuses changes until the members have been
+  // connected for 5 s ("etcdserver: unhealthy cluster"): wait it out.
   absl::SleepFor(absl::Seconds(6));
   // A peer URL a member already has (etcd checks quorum health first, so
   // this comes before the cluster has an unstarted member).
@@ -356,12 +355,38 @@ void ClusterScenario(Session& s) {
   s.Record("member list with unstarted", Sorted(list));
   std::string added;
   RE2::PartialMatch(list.out, R"re((?m)^([0-9a-f]+), unstarted, )re", &added);
+  // With a member that never connects, --strict-reconfig-check refuses
+  // another, voter or learner.
+  s.Record("member add while one is unreachable",
+           Sorted(s.Run("", {"member", "add", "m6", "--peer-urls=http://127.0.0.1:3"}, "",
+                        false)));
+  s.Record("learner add while one is unreachable",
+           Sorted(s.Run("", {"member", "add", "m6", "--learner",
+                             "--peer-urls=http://127.0.0.1:3"},
+                        "", false)));
   s.Record("member update",
            Sorted(s.Run("", {"member", "update", added, "--peer-urls=http://127.0.0.1:2"}, "",
                         false)));
   s.Record("member remove", Sorted(s.Run("", {"member", "remove", added}, "", false)));
   s.Record("member remove again", Sorted(s.Run("", {"member", "remove", added}, "", false)));
   s.Record("member list after", Sorted(s.Run("", {"member", "list"}, "", false)));
+  // A learner that never started is not in sync: no promotion (whichever
+  // member etcdctl asks, the leader decides); a learner goes at any time.
+  CtlResult learner = s.Run("", {"member", "add", "l1", "--learner",
+                                 "--peer-urls=http://127.0.0.1:4"},
+                            "", false);
+  s.Record("learner add", Sorted(learner));
+  std::string learner_id;
+  RE2::PartialMatch(learner.out, R"re(Member\s+([0-9a-f]+)\s+added)re", &learner_id);
+  EXPECT_FALSE(learner_id.empty()) << learner.out << learner.err;
+  s.Record("promote a learner not in sync",
+           Sorted(s.Run("", {"member", "promote", learner_id}, "", false)));
+  std::string voter;
+  RE2::PartialMatch(s.Run("", {"member", "list"}, "", false).out,
+                    R"re((?m)^([0-9a-f]+), started, )re", &voter);
+  EXPECT_FALSE(voter.empty());
+  s.Record("promote a voter", Sorted(s.Run("", {"member", "promote", voter}, "", false)));
+  s.Record("learner remove", Sorted(s.Run("", {"member", "remove", learner_id}, "", false)));
   // Hand leadership to a follower: find the leader from endpoint status.
   CtlResult status = s.Run("", {"endpoint", "status", "-w", "json"}, "", false);
   std::vector<std::string> ids;

@@ -1,8 +1,10 @@
 #include "server/etcdserver/etcdserver.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "api/rpctypes/rpctypes.h"
@@ -641,6 +643,114 @@ std::optional<etcdserverpb::Member> FindMember(const std::vector<etcdserverpb::M
   return std::nullopt;
 }
 
+// --- etcd's --strict-reconfig-check rules -------------------------------------
+
+// How long a peer must have been reachable to count as connected.
+constexpr absl::Duration kHealthInterval = absl::Seconds(5);
+// A learner is in sync once its log matches 90% of the leader's.
+constexpr double kLearnerReadyFraction = 0.9;
+
+// A member that published its name has started.
+bool IsStarted(const etcdserverpb::Member& m) { return !m.name().empty(); }
+
+std::vector<etcdserverpb::Member> Voters(const ServerImpl* impl) {
+  std::vector<etcdserverpb::Member> voters;
+  for (const etcdserverpb::Member& m : impl->Members()) {
+    if (!m.islearner()) voters.push_back(m);
+  }
+  return voters;
+}
+
+// How many of `voters` this member reached all the time since `since`,
+// itself included.
+size_t ConnectedSince(const ServerImpl* impl, const std::vector<etcdserverpb::Member>& voters,
+                      absl::Time since) {
+  size_t n = 0;
+  for (const etcdserverpb::Member& m : voters) {
+    std::optional<absl::Time> active = impl->PeerActiveSince(m.id());
+    if (active.has_value() && *active < since) ++n;
+  }
+  return n;
+}
+
+// Whether `started` of `members` voters (after the change) make a quorum.
+bool StartedQuorum(size_t started, size_t members) { return started >= members / 2 + 1; }
+
+absl::Status Refuse(const ServerImpl* impl, const rpctypes::EtcdError& error,
+                    absl::string_view what, uint64_t id) {
+  impl->logger_->Warn(absl::StrCat("rejecting member ", what, " request"),
+                      {{"local-member-id", absl::StrFormat("%x", impl->id_)},
+                       {"requested-member-id", absl::StrFormat("%x", id)},
+                       {"error", std::string(error.message())}});
+  return Rpc(error);
+}
+
+absl::Status MayAddMember(const ServerImpl* impl, const etcdserverpb::Member& m) {
+  if (!impl->options_.strict_reconfig_check) return absl::OkStatus();
+  const std::vector<etcdserverpb::Member> voters = Voters(impl);
+  if (!m.islearner()) {
+    const size_t members = voters.size() + 1;
+    const size_t started =
+        std::count_if(voters.begin(), voters.end(), [](const auto& v) { return IsStarted(v); });
+    // Growing a one-member cluster (etcd's restore procedure) is allowed.
+    if (!(started == 1 && members == 2) && !StartedQuorum(started, members)) {
+      return Refuse(impl, rpctypes::kErrMemberNotEnoughStarted, "add", m.id());
+    }
+  }
+  if (ConnectedSince(impl, voters, absl::Now() - kHealthInterval) != voters.size()) {
+    return Refuse(impl, rpctypes::kErrUnhealthy, "add", m.id());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MayRemoveMember(const ServerImpl* impl, uint64_t id) {
+  if (!impl->options_.strict_reconfig_check) return absl::OkStatus();
+  std::optional<etcdserverpb::Member> target = FindMember(impl->Members(), id);
+  if (target.has_value() && target->islearner()) return absl::OkStatus();
+  const std::vector<etcdserverpb::Member> voters = Voters(impl);
+  if (voters.empty()) return absl::OkStatus();
+  size_t members = 0, started = 0;
+  for (const etcdserverpb::Member& v : voters) {
+    if (v.id() == id) continue;
+    ++members;
+    if (IsStarted(v)) ++started;
+  }
+  if (!StartedQuorum(started, members)) {
+    return Refuse(impl, rpctypes::kErrMemberNotEnoughStarted, "remove", id);
+  }
+  // A member that is down is not part of the active quorum.
+  if (id != impl->id_ && !impl->PeerActiveSince(id).has_value()) return absl::OkStatus();
+  const size_t active = ConnectedSince(impl, voters, absl::Now() - kHealthInterval);
+  if (active < 2 + (voters.size() - 1) / 2) {
+    return Refuse(impl, rpctypes::kErrUnhealthy, "remove", id);
+  }
+  return absl::OkStatus();
+}
+
+// On the leader: whether learner `id` has caught up, and (strict) whether
+// enough members started.
+absl::Status MayPromoteMember(const ServerImpl* impl, uint64_t id) {
+  const std::map<uint64_t, uint64_t> match = impl->ProgressMatch();
+  if (match.empty()) return Rpc(rpctypes::kErrNotLeader);
+  auto learner = match.find(id);
+  auto leader = match.find(impl->id_);
+  // A learner raft does not track yet (the copy is a tick old) is not in
+  // sync either.
+  if (learner == match.end() ||
+      (leader != match.end() && static_cast<double>(learner->second) <
+                                    static_cast<double>(leader->second) * kLearnerReadyFraction)) {
+    return Refuse(impl, rpctypes::kErrLearnerNotReady, "promote", id);
+  }
+  if (!impl->options_.strict_reconfig_check) return absl::OkStatus();
+  const std::vector<etcdserverpb::Member> voters = Voters(impl);
+  const size_t started = 1 + std::count_if(voters.begin(), voters.end(),
+                                           [](const auto& v) { return IsStarted(v); });
+  if (!StartedQuorum(started, voters.size() + 1)) {
+    return Refuse(impl, rpctypes::kErrMemberNotEnoughStarted, "promote", id);
+  }
+  return absl::OkStatus();
+}
+
 // Proposes the conf change, waits for it, and answers with the members.
 template <typename Response>
 absl::StatusOr<Response> ChangeMembership(ServerImpl* impl, raftpb::ConfChange cc,
@@ -656,6 +766,7 @@ absl::StatusOr<Response> ChangeMembership(ServerImpl* impl, raftpb::ConfChange c
 absl::StatusOr<etcdserverpb::MemberAddResponse> EtcdServer::MemberAdd(
     const etcdserverpb::MemberAddRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  if (absl::Status s = CheckAdminLocal(impl_.get(), ctx); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> urls = CheckPeerUrls(request.peerurls());
   if (!urls.ok()) return urls.status();
   const std::vector<etcdserverpb::Member> members = impl_->Members();
@@ -670,6 +781,7 @@ absl::StatusOr<etcdserverpb::MemberAddResponse> EtcdServer::MemberAdd(
   m.set_id(ComputeMemberId(*urls, absl::StrCat(absl::ToUnixSeconds(absl::Now()))));
   for (const std::string& u : *urls) m.add_peerurls(u);
   m.set_islearner(request.islearner());
+  if (absl::Status s = MayAddMember(impl_.get(), m); !s.ok()) return s;
   raftpb::ConfChange cc;
   cc.set_type(request.islearner() ? raftpb::ConfChangeAddLearnerNode : raftpb::ConfChangeAddNode);
   cc.set_node_id(m.id());
@@ -683,9 +795,11 @@ absl::StatusOr<etcdserverpb::MemberAddResponse> EtcdServer::MemberAdd(
 absl::StatusOr<etcdserverpb::MemberRemoveResponse> EtcdServer::MemberRemove(
     const etcdserverpb::MemberRemoveRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  if (absl::Status s = CheckAdminLocal(impl_.get(), ctx); !s.ok()) return s;
   if (!FindMember(impl_->Members(), request.id()).has_value()) {
     return Rpc(rpctypes::kErrMemberNotFound);
   }
+  if (absl::Status s = MayRemoveMember(impl_.get(), request.id()); !s.ok()) return s;
   raftpb::ConfChange cc;
   cc.set_type(raftpb::ConfChangeRemoveNode);
   cc.set_node_id(request.id());
@@ -695,6 +809,7 @@ absl::StatusOr<etcdserverpb::MemberRemoveResponse> EtcdServer::MemberRemove(
 absl::StatusOr<etcdserverpb::MemberUpdateResponse> EtcdServer::MemberUpdate(
     const etcdserverpb::MemberUpdateRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  if (absl::Status s = CheckAdminLocal(impl_.get(), ctx); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> urls = CheckPeerUrls(request.peerurls());
   if (!urls.ok()) return urls.status();
   const std::vector<etcdserverpb::Member> members = impl_->Members();
@@ -710,18 +825,42 @@ absl::StatusOr<etcdserverpb::MemberUpdateResponse> EtcdServer::MemberUpdate(
   return ChangeMembership<etcdserverpb::MemberUpdateResponse>(impl_.get(), std::move(cc), ctx);
 }
 
-absl::StatusOr<etcdserverpb::MemberPromoteResponse> EtcdServer::MemberPromote(
-    const etcdserverpb::MemberPromoteRequest& request, const RequestContext& ctx) {
-  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
-  std::optional<etcdserverpb::Member> target = FindMember(impl_->Members(), request.id());
+namespace {
+
+// Promotes learner `id` on the leader (only it knows whether the learner
+// caught up); kErrNotLeader elsewhere.
+absl::StatusOr<etcdserverpb::MemberPromoteResponse> PromoteOnLeader(ServerImpl* impl, uint64_t id,
+                                                                    const RequestContext& ctx) {
+  std::optional<etcdserverpb::Member> target = FindMember(impl->Members(), id);
   if (!target.has_value()) return Rpc(rpctypes::kErrMemberNotFound);
   if (!target->islearner()) return Rpc(rpctypes::kErrMemberNotLearner);
+  if (absl::Status s = MayPromoteMember(impl, id); !s.ok()) return s;
   target->set_islearner(false);
   raftpb::ConfChange cc;
   cc.set_type(raftpb::ConfChangeAddNode);
-  cc.set_node_id(request.id());
+  cc.set_node_id(id);
   cc.set_context(MemberToJson(*target));
-  return ChangeMembership<etcdserverpb::MemberPromoteResponse>(impl_.get(), std::move(cc), ctx);
+  return ChangeMembership<etcdserverpb::MemberPromoteResponse>(impl, std::move(cc), ctx);
+}
+
+}  // namespace
+
+absl::StatusOr<etcdserverpb::MemberPromoteResponse> EtcdServer::MemberPromote(
+    const etcdserverpb::MemberPromoteRequest& request, const RequestContext& ctx) {
+  if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
+  if (absl::Status s = CheckAdminLocal(impl_.get(), ctx); !s.ok()) return s;
+  std::optional<etcdserverpb::Member> target = FindMember(impl_->Members(), request.id());
+  if (!target.has_value()) return Rpc(rpctypes::kErrMemberNotFound);
+  if (!target->islearner()) return Rpc(rpctypes::kErrMemberNotLearner);
+  absl::StatusOr<etcdserverpb::MemberPromoteResponse> resp =
+      PromoteOnLeader(impl_.get(), request.id(), ctx);
+  if (!resp.ok() && rpctypes::IsNotLeader(resp.status())) {
+    // As etcd: a follower hands the promotion to the leader.
+    resp = ForwardToLeader<etcdserverpb::MemberPromoteResponse>(impl_.get(), "MemberPromote",
+                                                               request, ctx);
+    if (resp.ok()) *resp = WithHeader(impl_.get(), std::move(*resp));
+  }
+  return resp;
 }
 
 // --- Maintenance --------------------------------------------------------------------
@@ -920,6 +1059,12 @@ bool EtcdServer::IsMemberRemoved(uint64_t id) const {
   return impl_->removed_.count(id) > 0;
 }
 
+bool EtcdServer::IsLearner() const {
+  absl::MutexLock l(&impl_->state_mu_);
+  auto it = impl_->members_.find(impl_->id_);
+  return it != impl_->members_.end() && it->second.islearner();
+}
+
 bool EtcdServer::Ready() const { return impl_->published_; }
 
 absl::Status EtcdServer::CheckInitialCorruption() {
@@ -967,6 +1112,14 @@ absl::StatusOr<std::string> EtcdServer::HandlePeerCall(const std::string& method
     }
     if (!impl_->is_leader_) return Rpc(rpctypes::kErrNotLeader);
     absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse> resp = LeaseTimeToLive(r, ctx);
+    if (!resp.ok()) return resp.status();
+    return resp->SerializeAsString();
+  }
+  if (method == "MemberPromote") {
+    etcdserverpb::MemberPromoteRequest r;
+    if (!r.ParseFromString(payload)) return absl::InvalidArgumentError("bad MemberPromote request");
+    absl::StatusOr<etcdserverpb::MemberPromoteResponse> resp =
+        PromoteOnLeader(impl_.get(), r.id(), ctx);
     if (!resp.ok()) return resp.status();
     return resp->SerializeAsString();
   }

@@ -492,6 +492,9 @@ class EtcdServer {
   void ReportSnapshot(uint64_t id, bool ok);
   // Whether `id` was removed from the cluster (its peer calls are refused).
   bool IsMemberRemoved(uint64_t id) const;
+  // Whether this member is a learner (it then serves only Status and
+  // serializable Range calls, as etcd's learners do).
+  bool IsLearner() const;
   // A peer refused this member as removed from the cluster: it stops
   // serving (Stopped() turns true), as etcd exits.
   void ReportRemoved();

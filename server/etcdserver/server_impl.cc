@@ -287,6 +287,7 @@ absl::Status ServerImpl::Init() {
     if (!raft::IsEmptySnap(snapshot)) {
       if (absl::Status s = storage_.ApplySnapshot(snapshot); !s.ok()) return s;
       snapshot_index_ = snapshot.metadata().index();
+      applied_term_ = snapshot.metadata().term();
       conf_state_ = snapshot.metadata().conf_state();
     }
     if (absl::Status s = storage_.SetHardState(read->state); !s.ok()) return s;
@@ -459,6 +460,10 @@ void ServerImpl::Stop() {
   store_ = nullptr;
   kv_ = nullptr;
   lessor_.reset();
+  {
+    absl::MutexLock l(&outgoing_mu_);
+    outgoing_snapshots_.clear();  // they hold read transactions
+  }
   if (backend_ != nullptr) (void)backend_->Close();
   if (wal_ != nullptr) (void)wal_->Close();
 }
@@ -531,8 +536,9 @@ void ServerImpl::Wake() {
 }
 
 absl::Time ServerImpl::Deadline(const RequestContext& ctx) const {
-  if (ctx.deadline == absl::InfiniteFuture()) return absl::Now() + options_.request_timeout;
-  return ctx.deadline;
+  // As etcd: the server's own timeout bounds every request, so that a
+  // client with a longer deadline gets etcd's timeout error, not its own.
+  return std::min(ctx.deadline, absl::Now() + options_.request_timeout);
 }
 
 absl::Status ServerImpl::CheckRunning(const RequestContext& ctx) const {
@@ -613,10 +619,54 @@ absl::Status ServerImpl::ProposeTimeoutError(absl::Time start) const {
       return Rpc(rpctypes::kErrTimeoutDueToLeaderFail);
     }
   }
-  // etcd also answers kErrTimeoutDueToConnectionLost when the peers were
-  // unreachable since `start`: that needs the peer transport (the cluster
-  // issue).
+  const uint64_t lead = lead_;
+  if (lead == id_) {
+    // A quorum of voters (this member included) reachable since `start`.
+    const std::vector<etcdserverpb::Member> members = Members();
+    size_t voters = 0, connected = 0;
+    for (const etcdserverpb::Member& m : members) {
+      if (m.islearner()) continue;
+      ++voters;
+      std::optional<absl::Time> since = PeerActiveSince(m.id());
+      if (since.has_value() && *since <= start) ++connected;
+    }
+    if (connected < voters / 2 + 1) return Rpc(rpctypes::kErrTimeoutDueToConnectionLost);
+  } else if (lead != 0) {
+    std::optional<absl::Time> since = PeerActiveSince(lead);
+    if (!since.has_value() || *since > start) {
+      return Rpc(rpctypes::kErrTimeoutDueToConnectionLost);
+    }
+  }
   return Rpc(rpctypes::kErrTimeout);
+}
+
+std::optional<absl::Time> ServerImpl::PeerActiveSince(uint64_t id) const {
+  if (id == id_) return absl::InfinitePast();
+  if (options_.transport == nullptr) return std::nullopt;
+  absl::Time since = options_.transport->ActiveSince(id);
+  if (since == absl::InfinitePast()) return std::nullopt;
+  return since;
+}
+
+std::map<uint64_t, uint64_t> ServerImpl::ProgressMatch() const {
+  absl::MutexLock l(&progress_mu_);
+  return progress_match_;
+}
+
+void ServerImpl::PublishProgress() {
+  std::map<uint64_t, uint64_t> match;
+  if (is_leader_) {
+    node_->WithProgress([&](uint64_t id, raft::ProgressType, const raft::tracker::Progress& pr) {
+      match[id] = pr.match;
+    });
+  }
+  absl::MutexLock l(&progress_mu_);
+  progress_match_.swap(match);
+}
+
+void ServerImpl::FailInflightReads() {
+  for (auto& [ctx, r] : inflight_reads_) r.batch->Set(Rpc(rpctypes::kErrLeaderChanged));
+  inflight_reads_.clear();
 }
 
 void ServerImpl::ProposeAsync(etcdserverpb::InternalRaftRequest request) {
@@ -654,6 +704,7 @@ absl::Status ServerImpl::CreateLog(const wal::Options& wo, raft::Config rc) {
 
 absl::Status ServerImpl::ProposeConfChange(raftpb::ConfChange cc, const RequestContext& ctx) {
   if (absl::Status s = CheckRunning(ctx); !s.ok()) return s;
+  const absl::Time start = absl::Now();
   const uint64_t id = reqid_->Next();
   cc.set_id(id);
   absl::StatusOr<wait::Future<ApplyResult>> future = waiters_.Register(id);
@@ -671,7 +722,7 @@ absl::Status ServerImpl::ProposeConfChange(raftpb::ConfChange cc, const RequestC
     if (stopped_ || absl::Now() >= deadline) {
       waiters_.Cancel(id);
       if (stopped_) return Rpc(rpctypes::kErrStopped);
-      return Rpc(lead_ == 0 ? rpctypes::kErrTimeoutDueToLeaderFail : rpctypes::kErrTimeout);
+      return ProposeTimeoutError(start);
     }
   }
 }
@@ -1025,6 +1076,7 @@ void ServerImpl::RaftLoop() {
       next_tick += options_.heartbeat_interval;
       if (next_tick < now) next_tick = now + options_.heartbeat_interval;
       if (is_leader_) ProposeExpiredLeases(now);
+      PublishProgress();
     }
     for (raftpb::Message& m : inbound) (void)node_->Step(std::move(m));
     for (uint64_t id : unreachable) node_->ReportUnreachable(id);
@@ -1128,6 +1180,8 @@ void ServerImpl::HandleReady(raft::Ready rd) {
         leader_elected_ns_ = absl::ToUnixNanos(absl::Now());
       }
       lead_ = new_lead;
+      // The ReadIndex requests sent to the old leader get no answer.
+      FailInflightReads();
       std::vector<std::function<void(uint64_t)>> callbacks;
       {
         absl::MutexLock l(&mu_);
@@ -1151,6 +1205,14 @@ void ServerImpl::HandleReady(raft::Ready rd) {
     if (it == inflight_reads_.end()) continue;
     task.reads.emplace_back(rs.index, std::move(it->second.batch));
     inflight_reads_.erase(it);
+  }
+  for (auto it = rd.messages.begin(); it != rd.messages.end();) {
+    if (it->type() == raftpb::MsgSnap) {
+      task.snapshot_messages.push_back(std::move(*it));
+      it = rd.messages.erase(it);
+    } else {
+      ++it;
+    }
   }
   const bool leader = is_leader_;
   if (leader && !rd.messages.empty() && options_.transport != nullptr) {
@@ -1200,7 +1262,7 @@ void ServerImpl::HandleReady(raft::Ready rd) {
     }
     task.entries = std::move(rd.committed_entries);
   }
-  if (!task.entries.empty() || !task.reads.empty()) {
+  if (!task.entries.empty() || !task.reads.empty() || !task.snapshot_messages.empty()) {
     absl::MutexLock l(&apply_mu_);
     apply_queue_.push_back(std::move(task));
   }
@@ -1235,6 +1297,7 @@ void ServerImpl::ApplyLoop() {
         batch->Set(absl::OkStatus());
       });
     }
+    for (raftpb::Message& m : task.snapshot_messages) SendSnapshotMessage(std::move(m));
     MaybeSnapshot();
   }
 }
@@ -1243,8 +1306,51 @@ std::string ServerImpl::SnapshotDbPath(uint64_t index) const {
   return absl::StrFormat("%s/%016x.snap.db", snap_dir_, index);
 }
 
+void ServerImpl::SendSnapshotMessage(raftpb::Message m) {
+  if (options_.transport == nullptr) return;
+  absl::StatusOr<std::unique_ptr<mvcc::backend::Snapshot>> db = backend_->NewSnapshot();
+  if (!db.ok()) {
+    logger_->Warn("cannot copy the backend for a snapshot message",
+                  {{"remote-peer-id", absl::StrFormat("%x", m.to())}, {"error", db.status()}});
+    absl::MutexLock l(&mu_);
+    snapshot_reports_.emplace_back(m.to(), false);
+    wake_ = true;
+    return;
+  }
+  raftpb::Snapshot* snap = m.mutable_snapshot();
+  snap->set_data(MembersJson());
+  snap->mutable_metadata()->set_index(applied_index_);
+  snap->mutable_metadata()->set_term(applied_term_);
+  *snap->mutable_metadata()->mutable_conf_state() = conf_state_;
+  {
+    absl::MutexLock l(&outgoing_mu_);
+    outgoing_snapshots_[m.to()] = {applied_index_.load(), std::move(*db)};
+  }
+  options_.transport->Send({std::move(m)});
+}
+
+std::string ServerImpl::MembersJson() const {
+  std::string data = "[";
+  for (const etcdserverpb::Member& m : Members()) {
+    if (data.size() > 1) data += ",";
+    data += MemberToJson(m);
+  }
+  data += "]";
+  return data;
+}
+
 absl::StatusOr<std::string> ServerImpl::WriteSnapshotDbForSend(const raftpb::Message& m) {
-  absl::StatusOr<std::unique_ptr<mvcc::backend::Snapshot>> snap = backend_->NewSnapshot();
+  std::unique_ptr<mvcc::backend::Snapshot> taken;
+  {
+    absl::MutexLock l(&outgoing_mu_);
+    auto it = outgoing_snapshots_.find(m.to());
+    if (it != outgoing_snapshots_.end() && it->second.first == m.snapshot().metadata().index()) {
+      taken = std::move(it->second.second);
+      outgoing_snapshots_.erase(it);
+    }
+  }
+  absl::StatusOr<std::unique_ptr<mvcc::backend::Snapshot>> snap =
+      taken != nullptr ? std::move(taken) : backend_->NewSnapshot();
   if (!snap.ok()) return snap.status();
   const std::string path = absl::StrFormat("%s/%016x-to-%x.snap.send", snap_dir_,
                                            m.snapshot().metadata().index(), m.to());
@@ -1282,6 +1388,7 @@ absl::Status ServerImpl::InstallSnapshot(const raftpb::Snapshot& snap) {
   snapshot_index_ = index;
   conf_state_ = snap.metadata().conf_state();
   applied_index_ = index;
+  applied_term_ = snap.metadata().term();
   applied_wait_.Trigger(index);
   logger_->Info("applied snapshot", {{"snapshot-index", index},
                                      {"consistent-index", start_consistent_index_}});
@@ -1327,6 +1434,7 @@ void ServerImpl::ApplyEntry(const raftpb::Entry& e, const ApplyTask& task) {
     if (fresh) SaveConsistentIndex(e.index());
   }
   applied_index_ = e.index();
+  applied_term_ = e.term();
   applied_wait_.Trigger(e.index());
 }
 
@@ -1375,6 +1483,10 @@ void ServerImpl::ApplyConfChange(const raftpb::Entry& e, const raftpb::ConfState
     }
     case raftpb::ConfChangeRemoveNode: {
       {
+        absl::MutexLock l(&outgoing_mu_);
+        outgoing_snapshots_.erase(cc.node_id());
+      }
+      {
         absl::MutexLock l(&state_mu_);
         members_.erase(cc.node_id());
         removed_.insert(cc.node_id());
@@ -1409,13 +1521,8 @@ absl::Status ServerImpl::TakeSnapshot(uint64_t index) {
   // The backend must hold everything up to `index` before raft forgets it.
   store_->Commit();
   backend_->ForceCommit();
-  std::string data = "[";
-  for (const etcdserverpb::Member& m : Members()) {
-    if (data.size() > 1) data += ",";
-    data += MemberToJson(m);
-  }
-  data += "]";
-  absl::StatusOr<raftpb::Snapshot> snap = storage_.CreateSnapshot(index, &conf_state_, data);
+  absl::StatusOr<raftpb::Snapshot> snap =
+      storage_.CreateSnapshot(index, &conf_state_, MembersJson());
   if (!snap.ok()) {
     if (raft::IsSnapOutOfDate(snap.status())) return absl::OkStatus();
     return snap.status();

@@ -174,8 +174,20 @@ class ServerImpl {
                                       const RequestContext& ctx);
   // etcd's error for a proposal made at `start` that met its deadline:
   // kErrTimeoutDueToLeaderFail when the current leader was elected after
-  // `start` and within two election timeouts of it, else kErrTimeout.
+  // `start` and within two election timeouts of it;
+  // kErrTimeoutDueToConnectionLost when the leader (or, on the leader, a
+  // quorum) was not reachable all the time since `start`; else kErrTimeout.
   absl::Status ProposeTimeoutError(absl::Time start) const;
+
+  // --- Peers as the transport and raft see them -----------------------------
+  // Since when peer `id` has been reachable without a break
+  // (Transport::ActiveSince), nullopt while it is not; this member itself
+  // always (InfinitePast).
+  std::optional<absl::Time> PeerActiveSince(uint64_t id) const;
+  // The leader's record of how much of each member's log matches its own
+  // (raft Progress.Match, this member included), refreshed every tick;
+  // empty on followers.
+  std::map<uint64_t, uint64_t> ProgressMatch() const;
   // Fire and forget (lease checkpoints, alarms). Expired leases are
   // proposed by the raft thread itself (ProposeExpiredLeases).
   void ProposeAsync(etcdserverpb::InternalRaftRequest request);
@@ -272,6 +284,8 @@ class ServerImpl {
     std::vector<std::function<void(absl::Status)>> waiters ABSL_GUARDED_BY(mu);
   };
   mutable absl::Mutex mu_;
+  mutable absl::Mutex progress_mu_;
+  std::map<uint64_t, uint64_t> progress_match_ ABSL_GUARDED_BY(progress_mu_);
   std::deque<PendingProposal> proposals_ ABSL_GUARDED_BY(mu_);
   struct PendingConfChange {
     raftpb::ConfChange cc;
@@ -299,6 +313,11 @@ class ServerImpl {
     absl::Time sent;
   };
   std::map<std::string, InflightRead> inflight_reads_;
+  // Fails the reads waiting for a ReadIndex answer with kErrLeaderChanged
+  // (etcd's answer when the leader changes under a read).
+  void FailInflightReads();
+  // Copies raft's progress for ProgressMatch (leader) or clears it.
+  void PublishProgress();
   uint64_t read_seq_ = 0;
   void RaftLoop();
   void HandleReady(raft::Ready rd);
@@ -323,6 +342,11 @@ class ServerImpl {
     // apply thread once its index is applied, so that reads are never
     // served on the raft thread.
     std::vector<std::pair<uint64_t, std::shared_ptr<ReadBatch>>> reads;
+    // MsgSnap messages raft made for lagging peers: sent once the entries
+    // before them are applied, carrying the state of that moment (applied
+    // index and term, ConfState, a copy of the backend), as etcd's merged
+    // snapshots do; raft's stored snapshot may predate the peer itself.
+    std::vector<raftpb::Message> snapshot_messages;
   };
   absl::Mutex apply_mu_;
   std::deque<ApplyTask> apply_queue_ ABSL_GUARDED_BY(apply_mu_);
@@ -338,7 +362,19 @@ class ServerImpl {
   // Where the transport puts a received database: <snap>/<index %016x>.snap.db.
   std::string SnapshotDbPath(uint64_t index) const;
   // Writes a copy of the backend for a MsgSnap to send; returns its path.
+  // The copy taken with the message (SendSnapshotMessage) when there is
+  // one, else the backend now.
   absl::StatusOr<std::string> WriteSnapshotDbForSend(const raftpb::Message& m);
+  // Apply thread: stamps `m` with the applied state and sends it.
+  void SendSnapshotMessage(raftpb::Message m);
+  // The members as raft snapshot data (a JSON array).
+  std::string MembersJson() const;
+  uint64_t applied_term_ = 0;  // apply thread: the term of applied_index_
+  // The backend copy taken for the latest snapshot message to each peer:
+  // (the message's index, the copy).
+  absl::Mutex outgoing_mu_;
+  std::map<uint64_t, std::pair<uint64_t, std::unique_ptr<mvcc::backend::Snapshot>>>
+      outgoing_snapshots_ ABSL_GUARDED_BY(outgoing_mu_);
   void MaybeSnapshot();
   absl::Status TakeSnapshot(uint64_t index);
   // Apply thread state.

@@ -45,6 +45,11 @@ class Transport {
     return absl::UnavailableError("no peer transport");
   }
 
+  // Since when the peer `id` has been reachable without a break;
+  // InfinitePast when it is not (etcd's Transporter.ActiveSince). Read by
+  // the strict reconfiguration checks and the timeout errors.
+  virtual absl::Time ActiveSince(uint64_t id) { return absl::InfinitePast(); }
+
   // Asks the member at `peer_url` for its membership: a serialized
   // MemberListResponse whose header carries the cluster ID (a member
   // joining an existing cluster does this first).

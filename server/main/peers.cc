@@ -74,6 +74,11 @@ absl::StatusOr<std::string> PeerGlue::Call(uint64_t to, const std::string& metho
   return t->Call(to, method, payload, deadline);
 }
 
+absl::Time PeerGlue::ActiveSince(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  return transport_ == nullptr ? absl::InfinitePast() : transport_->ActiveSince(id);
+}
+
 absl::StatusOr<std::string> PeerGlue::HandleCall(uint64_t, const std::string& method,
                                                  const std::string& payload) {
   etcdserver::EtcdServer* server;

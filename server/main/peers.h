@@ -50,6 +50,7 @@ class PeerGlue : public etcdserver::Transport, public transport::Handler {
   void RemovePeer(uint64_t id) override;
   absl::StatusOr<std::string> Call(uint64_t to, const std::string& method,
                                    const std::string& payload, absl::Time deadline) override;
+  absl::Time ActiveSince(uint64_t id) override;
 
   // transport::Handler
   absl::Status Process(const raftpb::Message& message) override;

@@ -27,6 +27,9 @@ namespace {
 constexpr char kClusterIdKey[] = "etcd-cluster-id";
 constexpr char kFromKey[] = "etcd-from";
 constexpr char kToKey[] = "etcd-to";
+// Sent in the initial metadata of a raft message stream the receiver
+// accepted (its checks passed): the sender counts the peer active from then.
+constexpr char kAcceptedKey[] = "etcd-stream-accepted";
 constexpr char kClusterIdMismatch[] = "cluster ID mismatch";
 constexpr char kMemberIdMismatch[] = "member ID mismatch";
 constexpr char kMemberRemoved[] = "the member has been permanently removed from the cluster";
@@ -116,6 +119,11 @@ class Peer {
     return stats_;
   }
 
+  absl::Time ActiveSince() const {
+    absl::MutexLock lock(&mu_);
+    return active_since_;
+  }
+
   absl::StatusOr<std::string> Call(const std::string& method, const std::string& payload,
                                    absl::Time deadline) {
     std::shared_ptr<grpc::Channel> channel;
@@ -189,6 +197,7 @@ class Peer {
       ++stats_.failures;
       stats_.dropped += lost;
       stats_.connected = false;
+      active_since_ = absl::InfinitePast();
       ++next_address_;
       channel_.reset();
       if (!failure_logged_) {
@@ -243,6 +252,11 @@ class Peer {
         peer_->StreamBroken();
       }
     }
+    void OnReadInitialMetadataDone(bool ok) override {
+      if (!ok) return;
+      const auto& md = ctx_.GetServerInitialMetadata();
+      if (md.find(kAcceptedKey) != md.end()) peer_->StreamAccepted();
+    }
     void OnDone(const grpc::Status& status) override { peer_->StreamDone(status); }
 
    private:
@@ -263,13 +277,19 @@ class Peer {
     }
     stats_.sent += count;
     drop_logged_ = false;
-    if (!stats_.connected) {
-      stats_.connected = true;
-      if (failure_logged_) {
-        failure_logged_ = false;
-        logger_->Info("established TCP streaming connection with remote peer",
-                      {{"remote-peer-id", Hex(id_)}});
-      }
+  }
+
+  // The peer accepted the stream: it is active from now until the stream
+  // fails.
+  void StreamAccepted() {
+    absl::MutexLock lock(&mu_);
+    if (stats_.connected) return;
+    stats_.connected = true;
+    active_since_ = absl::Now();
+    if (failure_logged_) {
+      failure_logged_ = false;
+      logger_->Info("established TCP streaming connection with remote peer",
+                    {{"remote-peer-id", Hex(id_)}});
     }
   }
 
@@ -318,7 +338,10 @@ class Peer {
         auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           if (stopped_) return true;
           if (write_in_flight_) return false;
-          return (stream_ != nullptr && stream_broken_) || !queue_.empty();
+          // No stream yet: open one even with nothing to send, so that the
+          // peer's reachability is known (ActiveSince) before it is needed.
+          if (stream_ == nullptr) return !addresses_.empty() || !queue_.empty();
+          return stream_broken_ || !queue_.empty();
         };
         mu_.Await(absl::Condition(&ready));
         if (stopped_) break;
@@ -350,6 +373,7 @@ class Peer {
         absl::MutexLock lock(&mu_);
         if (stream != nullptr) stream_ = stream;
         stream = stream_;
+        if (batch.messages_size() == 0) continue;
         write_in_flight_ = true;
       }
       stream->Write(std::move(batch));
@@ -470,6 +494,8 @@ class Peer {
   size_t lost_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ClientContext* snapshot_context_ ABSL_GUARDED_BY(mu_) = nullptr;
   PeerStats stats_ ABSL_GUARDED_BY(mu_);
+  // When the current stream was accepted; InfinitePast while there is none.
+  absl::Time active_since_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool drop_logged_ ABSL_GUARDED_BY(mu_) = false;
   bool failure_logged_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sender_;
@@ -487,6 +513,8 @@ struct PeerTransport::Impl {
   mutable absl::Mutex mu;
   bool stopped ABSL_GUARDED_BY(mu) = false;
   std::map<uint64_t, std::shared_ptr<Peer>> peers ABSL_GUARDED_BY(mu);
+  // Peer calls being handled on threads of their own (PeerService::Call).
+  int calls_in_flight ABSL_GUARDED_BY(mu) = 0;
 
   // Checks the caller of an incoming call; returns who it is.
   grpc::Status CheckCall(const grpc::CallbackServerContext* ctx, uint64_t* from) {
@@ -534,6 +562,8 @@ class StreamReactor
       Finish(status);
       return;
     }
+    ctx->AddInitialMetadata(kAcceptedKey, "1");
+    StartSendInitialMetadata();
     StartRead(&batch_);
   }
 
@@ -654,17 +684,31 @@ class PeerService : public etcdcpp::peerpb::Peer::CallbackService {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     uint64_t from = 0;
     grpc::Status status = impl_->CheckCall(ctx, &from);
-    if (status.ok()) {
+    if (!status.ok()) {
+      reactor->Finish(status);
+      return reactor;
+    }
+    // The handler may wait (a membership change forwarded to the leader
+    // waits for its commit), which must not hold up gRPC's own threads: the
+    // raft stream that commits it runs on them. Stop() waits for these
+    // threads.
+    {
+      absl::MutexLock lock(&impl_->mu);
+      ++impl_->calls_in_flight;
+    }
+    std::thread([impl = impl_, reactor, from, call, reply] {
       absl::StatusOr<std::string> r =
-          impl_->options.handler->HandleCall(from, call->method(), call->payload());
+          impl->options.handler->HandleCall(from, call->method(), call->payload());
       if (r.ok()) {
         reply->set_payload(std::move(*r));
+        reactor->Finish(grpc::Status::OK);
       } else {
-        status = grpc::Status(static_cast<grpc::StatusCode>(r.status().code()),
-                              std::string(r.status().message()));
+        reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(r.status().code()),
+                                     std::string(r.status().message())));
       }
-    }
-    reactor->Finish(status);
+      absl::MutexLock lock(&impl->mu);
+      --impl->calls_in_flight;
+    }).detach();
     return reactor;
   }
 
@@ -775,6 +819,12 @@ PeerStats PeerTransport::Stats(uint64_t id) const {
   return it == impl_->peers.end() ? PeerStats{} : it->second->Stats();
 }
 
+absl::Time PeerTransport::ActiveSince(uint64_t id) const {
+  absl::MutexLock lock(&impl_->mu);
+  auto it = impl_->peers.find(id);
+  return it == impl_->peers.end() ? absl::InfinitePast() : it->second->ActiveSince();
+}
+
 absl::StatusOr<ClusterMembers> FetchMembers(const std::string& peer_url, absl::Time deadline) {
   absl::StatusOr<std::string> address = PeerAddress(peer_url);
   if (!address.ok()) return address.status();
@@ -823,6 +873,11 @@ void PeerTransport::Stop() {
     impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     impl_->server->Wait();
   }
+  absl::MutexLock lock(&impl_->mu);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl_->mu) {
+    return impl_->calls_in_flight == 0;
+  };
+  impl_->mu.Await(absl::Condition(&idle));
 }
 
 }  // namespace etcd::transport

@@ -11,7 +11,8 @@
 //   transport->AddPeer(2, {"http://127.0.0.1:22380"});
 //   transport->Send(ready.messages);       // never blocks
 //
-// Each peer has one long-lived stream for raft messages, fed from a bounded
+// Each peer has one long-lived stream for raft messages, opened as soon as
+// the peer is added (so its reachability is known), fed from a bounded
 // queue by a sender thread: when the queue is full (the peer is slow or
 // gone) messages are dropped with a log line, as etcd does, and raft
 // retransmits. A failed stream reports the peer unreachable to the handler
@@ -144,6 +145,11 @@ class PeerTransport {
 
   // Counters for the peer `id` (zero for unknown peers).
   PeerStats Stats(uint64_t id) const;
+  // Since when the raft message stream to `id` has been up without a
+  // break (the peer accepted it); InfinitePast when it is down or `id` is
+  // unknown. etcd's Transporter.ActiveSince: the strict reconfiguration
+  // checks and timeout errors read it.
+  absl::Time ActiveSince(uint64_t id) const;
   // Calls refused because of the cluster ID, member ID or removed sender.
   uint64_t RejectedCalls() const;
 

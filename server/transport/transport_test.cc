@@ -232,6 +232,38 @@ TEST(PeerTransportTest, UnreachablePeerIsReportedAndSendNeverBlocks) {
   EXPECT_GE(stats.dropped, 10000u - 64u - 512u);
 }
 
+TEST(PeerTransportTest, PeerIsActiveFromTheAcceptedStreamUntilItBreaks) {
+  ASSERT_OK_AND_ASSIGN(auto a, StartMember(1, kCluster));
+  ASSERT_OK_AND_ASSIGN(auto b, StartMember(2, kCluster));
+  ASSERT_OK_AND_ASSIGN(auto stranger, StartMember(3, kCluster + 1));
+  EXPECT_EQ(a->transport->ActiveSince(2), absl::InfinitePast());  // unknown peer
+  const absl::Time before = absl::Now();
+  // Nothing is sent: the stream is opened anyway.
+  a->transport->AddPeer(2, {b->url});
+  stranger->transport->AddPeer(2, {b->url});
+  ASSERT_TRUE(testutil::WaitUntil(
+      [&] { return a->transport->ActiveSince(2) != absl::InfinitePast(); }, absl::Seconds(20)));
+  const absl::Time since = a->transport->ActiveSince(2);
+  EXPECT_GE(since, before);
+  EXPECT_LE(since, absl::Now());
+  EXPECT_TRUE(a->transport->Stats(2).connected);
+  // It stays put while the stream lasts, idle or not.
+  absl::SleepFor(absl::Milliseconds(300));
+  a->transport->Send({Msg(1, 2, 1)});
+  ASSERT_TRUE(testutil::WaitUntil([&] { return !b->handler.messages().empty(); },
+                                  absl::Seconds(20)));
+  EXPECT_EQ(a->transport->ActiveSince(2), since);
+  // A member of another cluster is refused, so never active.
+  ASSERT_TRUE(testutil::WaitUntil([&] { return stranger->handler.unreachable(2) > 0; },
+                                  absl::Seconds(20)));
+  EXPECT_EQ(stranger->transport->ActiveSince(2), absl::InfinitePast());
+  // The peer goes away: inactive.
+  b->transport->Stop();
+  ASSERT_TRUE(testutil::WaitUntil(
+      [&] { return a->transport->ActiveSince(2) == absl::InfinitePast(); }, absl::Seconds(20)));
+  EXPECT_FALSE(a->transport->Stats(2).connected);
+}
+
 TEST(PeerTransportTest, ReconnectsWhenThePeerComesBack) {
   ASSERT_OK_AND_ASSIGN(int port, testutil::FreePort());
   ASSERT_OK_AND_ASSIGN(auto a, StartMember(1, kCluster));
@@ -245,11 +277,14 @@ TEST(PeerTransportTest, ReconnectsWhenThePeerComesBack) {
   ASSERT_TRUE(testutil::WaitUntil(
       [&] {
         a->transport->Send({Msg(1, 2, 2, raftpb::MsgHeartbeat)});
-        return !b->handler.messages().empty();
+        for (const raftpb::Message& m : b->handler.messages()) {
+          if (m.type() == raftpb::MsgHeartbeat) return true;
+        }
+        return false;
       },
       absl::Seconds(30), absl::Milliseconds(100)));
-  EXPECT_EQ(b->handler.messages()[0].type(), raftpb::MsgHeartbeat);
   EXPECT_TRUE(a->transport->Stats(2).connected);
+  EXPECT_LE(a->transport->ActiveSince(2), absl::Now());
 }
 
 TEST(PeerTransportTest, FailsOverToTheNextUrl) {

@@ -338,6 +338,11 @@ class ElectionService final : public v3electionpb::Election::CallbackService {
   grpc::ServerUnaryReactor* Campaign(grpc::CallbackServerContext* context,
                                      const v3electionpb::CampaignRequest* request,
                                      v3electionpb::CampaignResponse* response) override {
+    if (env_.server->IsLearner()) {
+      grpc::ServerUnaryReactor* refused = context->DefaultReactor();
+      refused->Finish(NotSupportedForLearner());
+      return refused;
+    }
     auto call = std::make_shared<CampaignCall>(env_, context, request, response);
     call->Start();
     return call.get();
@@ -384,6 +389,9 @@ class ElectionService final : public v3electionpb::Election::CallbackService {
 
   grpc::ServerWriteReactor<v3electionpb::LeaderResponse>* Observe(
       grpc::CallbackServerContext* context, const v3electionpb::LeaderRequest* request) override {
+    if (env_.server->IsLearner()) {
+      return new RefusedWriteStream<v3electionpb::LeaderResponse>(NotSupportedForLearner());
+    }
     auto call =
         std::make_shared<ObserveCall>(env_, MakeRequestContext(context), request->name() + "/");
     call->Begin();

@@ -71,6 +71,7 @@ grpc::ServerUnaryReactor* RunAsync(
     const Env& env, grpc::CallbackServerContext* context, const Req* request, Resp* response,
     void (EtcdServer::*call)(const Req&, const RequestContext&, EtcdServer::Callback<Resp>)) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (RefusedOnLearner(env, *request, reactor)) return reactor;
   (env.server->*call)(*request, MakeRequestContext(context),
                       [reactor, response](absl::StatusOr<Resp> result) {
                         if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));

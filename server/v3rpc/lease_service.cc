@@ -80,6 +80,7 @@ grpc::ServerUnaryReactor* RunAsync(
     const Env& env, grpc::CallbackServerContext* context, const Req* request, Resp* response,
     void (EtcdServer::*call)(const Req&, const RequestContext&, EtcdServer::Callback<Resp>)) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (RefusedOnLearner(env, *request, reactor)) return reactor;
   (env.server->*call)(*request, MakeRequestContext(context),
                       [reactor, response](absl::StatusOr<Resp> result) {
                         if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
@@ -131,6 +132,10 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   grpc::ServerBidiReactor<etcdserverpb::LeaseKeepAliveRequest,
                           etcdserverpb::LeaseKeepAliveResponse>*
   LeaseKeepAlive(grpc::CallbackServerContext* context) override {
+    if (env_.server->IsLearner()) {
+      return new RefusedBidiStream<etcdserverpb::LeaseKeepAliveRequest,
+                                   etcdserverpb::LeaseKeepAliveResponse>(NotSupportedForLearner());
+    }
     auto reactor = std::make_shared<KeepAliveReactor>(env_, MakeRequestContext(context));
     reactor->Begin();
     return reactor.get();

@@ -121,6 +121,9 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
   }
   grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse>* Snapshot(
       grpc::CallbackServerContext* context, const etcdserverpb::SnapshotRequest*) override {
+    if (env_.server->IsLearner()) {
+      return new RefusedWriteStream<etcdserverpb::SnapshotResponse>(NotSupportedForLearner());
+    }
     auto reactor = std::make_shared<SnapshotReactor>(env_, MakeRequestContext(context));
     reactor->Begin();
     return reactor.get();

@@ -8,6 +8,10 @@
 
 namespace etcd::v3rpc {
 
+grpc::Status NotSupportedForLearner() {
+  return ToGrpcStatus(rpctypes::ToStatus(rpctypes::kErrNotSupportedForLearner));
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));

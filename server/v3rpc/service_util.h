@@ -45,12 +45,47 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // and "hasleader" of the call.
 etcdserver::RequestContext MakeRequestContext(const grpc::CallbackServerContext* context);
 
+// What a learner serves (etcd's isRPCSupportedForLearner): Status and
+// serializable Range calls; no streams.
+template <typename Req>
+bool SupportedForLearner(const Req&) {
+  return false;
+}
+inline bool SupportedForLearner(const etcdserverpb::StatusRequest&) { return true; }
+inline bool SupportedForLearner(const etcdserverpb::RangeRequest& r) { return r.serializable(); }
+
+// etcd's error for a call a learner does not serve.
+grpc::Status NotSupportedForLearner();
+
+// Fails `request` on a learner unless it serves it; true when it did.
+template <typename Req>
+bool RefusedOnLearner(const Env& env, const Req& request, grpc::ServerUnaryReactor* reactor) {
+  if (SupportedForLearner(request) || !env.server->IsLearner()) return false;
+  reactor->Finish(NotSupportedForLearner());
+  return true;
+}
+
+// A stream finished at once with `status` (a learner refusing it).
+template <typename Req, typename Resp>
+class RefusedBidiStream final : public grpc::ServerBidiReactor<Req, Resp> {
+ public:
+  explicit RefusedBidiStream(const grpc::Status& status) { this->Finish(status); }
+  void OnDone() override { delete this; }
+};
+template <typename Resp>
+class RefusedWriteStream final : public grpc::ServerWriteReactor<Resp> {
+ public:
+  explicit RefusedWriteStream(const grpc::Status& status) { this->Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 // Runs `call` on the worker pool and finishes the call with its result.
 template <typename Req, typename Resp>
 grpc::ServerUnaryReactor* RunUnary(
     const Env& env, grpc::CallbackServerContext* context, const Req* request, Resp* response,
     std::function<absl::StatusOr<Resp>(const Req&, const etcdserver::RequestContext&)> call) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (RefusedOnLearner(env, *request, reactor)) return reactor;
   etcdserver::RequestContext ctx = MakeRequestContext(context);
   env.executor->Schedule(
       [reactor, request, response, ctx = std::move(ctx), call = std::move(call)] {

@@ -230,6 +230,10 @@ class WatchService final : public etcdserverpb::Watch::CallbackService {
 
   grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>* Watch(
       grpc::CallbackServerContext* context) override {
+    if (env_.server->IsLearner()) {
+      return new RefusedBidiStream<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>(
+          NotSupportedForLearner());
+    }
     auto reactor = std::make_shared<WatchReactor>(env_, MakeRequestContext(context));
     reactor->Begin();
     return reactor.get();
