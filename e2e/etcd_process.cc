@@ -49,12 +49,13 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(std::string bina
 
 absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> EtcdProcess::StartCluster(
     std::string binary, std::string dir, int n, std::vector<std::string> extra_args,
-    absl::Duration ready_timeout) {
+    absl::Duration ready_timeout, const std::string& peer_scheme) {
   absl::StatusOr<std::vector<int>> ports = testutil::FreePorts(2 * n);
   if (!ports.ok()) return ports.status();
   std::vector<std::string> initial;
   for (int i = 0; i < n; ++i) {
-    initial.push_back(absl::StrCat("m", i + 1, "=http://127.0.0.1:", (*ports)[2 * i + 1]));
+    initial.push_back(
+        absl::StrCat("m", i + 1, "=", peer_scheme, "://127.0.0.1:", (*ports)[2 * i + 1]));
   }
   std::vector<std::unique_ptr<EtcdProcess>> members;
   for (int i = 0; i < n; ++i) {
@@ -63,7 +64,7 @@ absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> EtcdProcess::StartClus
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     absl::StatusOr<std::unique_ptr<EtcdProcess>> p =
         Make(binary, dir, absl::StrCat("m", i + 1), (*ports)[2 * i], (*ports)[2 * i + 1],
-             std::move(args));
+             std::move(args), 0, peer_scheme);
     if (!p.ok()) return p.status();
     if (absl::Status s = (*p)->Spawn(); !s.ok()) return s;
     members.push_back(std::move(*p));
@@ -109,7 +110,8 @@ absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> EtcdProcess::StartClus
 
 absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Make(
     std::string binary, const std::string& dir, const std::string& name, int client_port,
-    int peer_port, std::vector<std::string> extra_args, int advertised_peer_port) {
+    int peer_port, std::vector<std::string> extra_args, int advertised_peer_port,
+    const std::string& peer_scheme) {
   std::unique_ptr<EtcdProcess> p(new EtcdProcess());
   p->dir_ = absl::StrCat(dir, "/", name);
   if (::mkdir(p->dir_.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -118,9 +120,10 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Make(
   p->data_dir_ = absl::StrCat(p->dir_, "/", name, ".etcd");
   p->endpoint_ = absl::StrCat("127.0.0.1:", client_port);
   std::string client = absl::StrCat("http://", p->endpoint_);
-  std::string peer = absl::StrCat("http://127.0.0.1:", peer_port);
-  std::string advertised = absl::StrCat(
-      "http://127.0.0.1:", advertised_peer_port != 0 ? advertised_peer_port : peer_port);
+  std::string peer = absl::StrCat(peer_scheme, "://127.0.0.1:", peer_port);
+  std::string advertised =
+      absl::StrCat(peer_scheme, "://127.0.0.1:",
+                   advertised_peer_port != 0 ? advertised_peer_port : peer_port);
   p->argv_ = {std::move(binary),
               "--name=" + name,
               "--data-dir=" + p->data_dir_,

@@ -48,9 +48,11 @@ class EtcdProcess {
   // Starts `n` members of one cluster ("m1".."mN", data in
   // <dir>/mI/mI.etcd, free 127.0.0.1 ports, --initial-cluster listing all)
   // and waits until every one is ready.
+  // `peer_scheme` "https" gives https:// peer URLs (pass the --peer-* TLS
+  // flags in `extra_args`).
   static absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> StartCluster(
       std::string binary, std::string dir, int n, std::vector<std::string> extra_args = {},
-      absl::Duration ready_timeout = absl::Seconds(60));
+      absl::Duration ready_timeout = absl::Seconds(60), const std::string& peer_scheme = "http");
 
   // Like StartCluster, but every member's peer URL (advertised, and in
   // --initial-cluster) is a TcpProxy in front of its real peer port, so a
@@ -93,7 +95,8 @@ class EtcdProcess {
                                                            const std::string& name,
                                                            int client_port, int peer_port,
                                                            std::vector<std::string> extra_args,
-                                                           int advertised_peer_port = 0);
+                                                           int advertised_peer_port = 0,
+                                                           const std::string& peer_scheme = "http");
   absl::Status WaitReady(absl::Duration ready_timeout);
 
   std::vector<std::string> argv_;

@@ -215,6 +215,74 @@ TEST_F(TlsTest, HttpsWithoutCertificateIsRefusedAtStartLikeEtcd) {
   }
 }
 
+// Three members whose peer protocol runs over TLS with client certificates
+// (--peer-cert-file, --peer-key-file, --peer-trusted-ca-file,
+// --peer-client-cert-auth): they form a cluster and replicate; a member
+// without a trusted certificate cannot join the conversation.
+TEST_F(TlsTest, PeerTlsCluster) {
+  const std::vector<std::string> peer_tls = {
+      "--peer-cert-file=" + pki_.server_cert, "--peer-key-file=" + pki_.server_key,
+      "--peer-trusted-ca-file=" + pki_.ca_cert, "--peer-client-cert-auth"};
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<std::unique_ptr<EtcdProcess>> members,
+      EtcdProcess::StartCluster(OurEtcdBinary(), dir_->path(), 3, peer_tls, absl::Seconds(60),
+                                "https"));
+  EXPECT_TRUE(testutil::WaitUntil(
+      [&] { return RunEtcdctl(members[0]->endpoint(), {"put", "k", "over-tls"}).code == 0; },
+      absl::Seconds(30)));
+  for (const auto& m : members) {
+    EXPECT_EQ(RunEtcdctl(m->endpoint(), {"get", "k", "--print-value-only"}).out, "over-tls\n");
+  }
+  CtlResult list = RunEtcdctl(members[1]->endpoint(), {"member", "list"});
+  EXPECT_TRUE(absl::StrContains(list.out, ", started, m3, https://127.0.0.1:")) << list.out;
+  // A member down and back: it catches up over TLS.
+  ASSERT_OK(members[2]->Kill(SIGKILL));
+  EXPECT_TRUE(testutil::WaitUntil(
+      [&] { return RunEtcdctl(members[0]->endpoint(), {"put", "k2", "while-down"}).code == 0; },
+      absl::Seconds(30)));
+  ASSERT_OK(members[2]->Restart());
+  EXPECT_TRUE(testutil::WaitUntil(
+      [&] {
+        return RunEtcdctl(members[2]->endpoint(), {"get", "k2", "--print-value-only"}).out ==
+               "while-down\n";
+      },
+      absl::Seconds(30)));
+  for (auto& m : members) (void)m->Stop();
+}
+
+TEST_F(TlsTest, PeerTlsConfigurationErrorsAtStart) {
+  ASSERT_OK_AND_ASSIGN(int peer_port, testutil::FreePort());
+  const std::string peer = absl::StrCat("https://127.0.0.1:", peer_port);
+  struct Case {
+    std::vector<std::string> flags;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{}, "https:// peer URLs need --peer-cert-file and --peer-key-file"},
+           {{"--peer-auto-tls"}, "--peer-auto-tls is not supported"},
+           {{"--peer-cert-file=" + pki_.server_cert, "--peer-key-file=" + pki_.server_key,
+             "--peer-crl-file=" + pki_.crl_file},
+            "--peer-crl-file is not supported"},
+           {{"--peer-cert-file=" + pki_.server_cert, "--peer-key-file=" + pki_.server_key,
+             "--peer-client-cert-auth"},
+            "--peer-client-cert-auth needs --peer-trusted-ca-file"},
+       }) {
+    std::vector<std::string> args = {
+        OurEtcdBinary(), "--data-dir=" + dir_->path() + "/bad.etcd",
+        "--listen-client-urls=http://127.0.0.1:0", "--advertise-client-urls=http://127.0.0.1:1",
+        "--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer,
+        "--initial-cluster=default=" + peer};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    testutil::SubprocessOptions options;
+    options.argv = args;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<testutil::Subprocess> etcd,
+                         testutil::Subprocess::Start(options));
+    ASSERT_OK_AND_ASSIGN(testutil::ExitStatus status, etcd->Wait(absl::Seconds(30)));
+    EXPECT_EQ(status.code, 1);
+    EXPECT_TRUE(absl::StrContains(etcd->ReadStderr(), c.error)) << etcd->ReadStderr();
+  }
+}
+
 TEST_F(TlsTest, AutoTlsMakesASelfSignedCertificate) {
   StartMember({"--auto-tls"});
   std::string fixtures = member_->data_dir() + "/fixtures/client";

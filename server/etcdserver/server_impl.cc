@@ -1178,10 +1178,11 @@ void ServerImpl::HandleReady(raft::Ready rd) {
       if (new_lead != 0) {
         ++leader_changes_;
         leader_elected_ns_ = absl::ToUnixNanos(absl::Now());
+        // The ReadIndex requests sent to the old leader get no answer (as
+        // etcd, only once a new leader is known).
+        FailInflightReads();
       }
       lead_ = new_lead;
-      // The ReadIndex requests sent to the old leader get no answer.
-      FailInflightReads();
       std::vector<std::function<void(uint64_t)>> callbacks;
       {
         absl::MutexLock l(&mu_);

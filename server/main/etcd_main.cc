@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -281,7 +282,15 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
     return 1;
   }
   options->logger = &logger;
-  etcd::server::PeerGlue peers(&logger);
+  absl::StatusOr<std::optional<etcd::transport::PeerTls>> peer_tls =
+      etcd::server::PeerTlsFromConfig(config);
+  if (!peer_tls.ok()) {
+    logger.Error("invalid peer TLS configuration", {{"error", peer_tls.status()}});
+    std::fprintf(stderr, "etcd: %s\n", std::string(peer_tls.status().message()).c_str());
+    (void)logger.Sync();
+    return 1;
+  }
+  etcd::server::PeerGlue peers(&logger, std::move(*peer_tls));
   options->transport = &peers;
   absl::StatusOr<std::unique_ptr<etcd::etcdserver::EtcdServer>> server =
       etcd::etcdserver::EtcdServer::Start(*options);
@@ -296,13 +305,9 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
   // needs it once members are added).
   {
     std::vector<std::string> addresses;
+    // (PeerTlsFromConfig checked the schemes: all https:// with TLS, or
+    // all http://.)
     for (const etcd::types::URL& url : config.listen_peer_urls) {
-      if (url.scheme != "http") {
-        logger.Error("failed to listen on peer URLs",
-                     {{"error", "only http:// peer URLs are supported so far"}});
-        member->Stop();
-        return 1;
-      }
       addresses.push_back(url.HostPort());
     }
     if (absl::Status s = peers.Attach(member, addresses, config.data_dir + "/member/snap");

@@ -18,7 +18,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -29,11 +31,24 @@
 #include "server/etcdserver/transport.h"
 #include "server/transport/transport.h"
 
+namespace etcd::embed {
+struct Config;
+}  // namespace etcd::embed
+
 namespace etcd::server {
+
+// The peer TLS settings of `config` (--peer-cert-file, ...) with the files
+// read, when its peer URLs are https://; nullopt when they are http://.
+// Fails for a mix of both, https:// without a certificate and key, and the
+// --peer-* options this member does not support (auto TLS, CRL, allowed
+// host names).
+absl::StatusOr<std::optional<transport::PeerTls>> PeerTlsFromConfig(const embed::Config& config);
 
 class PeerGlue : public etcdserver::Transport, public transport::Handler {
  public:
-  explicit PeerGlue(log::Logger* logger) : logger_(logger) {}
+  // `tls`: the peer protocol over TLS (https:// peer URLs).
+  explicit PeerGlue(log::Logger* logger, std::optional<transport::PeerTls> tls = std::nullopt)
+      : logger_(logger), tls_(std::move(tls)) {}
   ~PeerGlue() override { Stop(); }
 
   // Starts serving the peer protocol on `listen_addresses` ("host:port")
@@ -67,7 +82,11 @@ class PeerGlue : public etcdserver::Transport, public transport::Handler {
                                            absl::Time deadline) override;
 
  private:
+  std::shared_ptr<transport::PeerTransport> TransportNow() ABSL_LOCKS_EXCLUDED(mu_);
+  etcdserver::EtcdServer* ServerNow() ABSL_LOCKS_EXCLUDED(mu_);
+
   log::Logger* const logger_;
+  const std::optional<transport::PeerTls> tls_;
   absl::Mutex mu_;
   etcdserver::EtcdServer* server_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Shared with calls in flight (Call), which may outlive Stop().

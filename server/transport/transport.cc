@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -33,9 +34,31 @@ constexpr char kAcceptedKey[] = "etcd-stream-accepted";
 constexpr char kClusterIdMismatch[] = "cluster ID mismatch";
 constexpr char kMemberIdMismatch[] = "member ID mismatch";
 constexpr char kMemberRemoved[] = "the member has been permanently removed from the cluster";
+constexpr char kCommonNameNotAllowed[] = "peer certificate common name not allowed";
 constexpr size_t kSnapshotChunkBytes = 1 << 20;
 
 std::string Hex(uint64_t v) { return absl::StrFormat("%x", v); }
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const std::optional<PeerTls>& tls) {
+  if (!tls.has_value()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = tls->trusted_ca_pem;
+  const bool own_client_cert = !tls->client_cert_pem.empty();
+  ssl.pem_cert_chain = own_client_cert ? tls->client_cert_pem : tls->cert_pem;
+  ssl.pem_private_key = own_client_cert ? tls->client_key_pem : tls->key_pem;
+  return grpc::SslCredentials(ssl);
+}
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const std::optional<PeerTls>& tls) {
+  if (!tls.has_value()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      tls->client_cert_auth || !tls->allowed_cns.empty()
+          ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+          : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  ssl.pem_root_certs = tls->trusted_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({tls->key_pem, tls->cert_pem});
+  return grpc::SslServerCredentials(ssl);
+}
 
 int Millis(absl::Duration d) {
   int64_t ms = absl::ToInt64Milliseconds(d);
@@ -55,14 +78,10 @@ std::optional<uint64_t> HexMetadata(const grpc::CallbackServerContext* ctx, cons
 
 absl::StatusOr<std::string> PeerAddress(const std::string& url) {
   absl::string_view rest = url;
-  if (absl::StartsWith(rest, "https://")) {
-    return absl::UnimplementedError(
-        absl::StrCat("peer URL ", url, ": TLS between members is not supported yet"));
+  if (!absl::ConsumePrefix(&rest, "http://") && !absl::ConsumePrefix(&rest, "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("peer URL ", url, " must start with http:// or https://"));
   }
-  if (!absl::StartsWith(rest, "http://")) {
-    return absl::InvalidArgumentError(absl::StrCat("peer URL ", url, " must start with http://"));
-  }
-  rest.remove_prefix(7);
   size_t slash = rest.find('/');
   if (slash != absl::string_view::npos) rest = rest.substr(0, slash);
   if (rest.empty() || rest.find(':') == absl::string_view::npos) {
@@ -176,7 +195,7 @@ class Peer {
       // Each peer gets a connection of its own, not one shared by URL.
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       const std::string& address = addresses_[next_address_ % addresses_.size()];
-      channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      channel_ = grpc::CreateCustomChannel(address, ChannelCredentials(options_.tls), args);
     }
     return channel_;
   }
@@ -516,6 +535,21 @@ struct PeerTransport::Impl {
   // Peer calls being handled on threads of their own (PeerService::Call).
   int calls_in_flight ABSL_GUARDED_BY(mu) = 0;
 
+  // --peer-cert-allowed-cn: whether the caller's verified certificate has
+  // one of the allowed common names (any caller when none are set).
+  bool CommonNameAllowed(const grpc::CallbackServerContext* ctx) const {
+    if (!options.tls.has_value() || options.tls->allowed_cns.empty()) return true;
+    std::shared_ptr<const grpc::AuthContext> auth = ctx->auth_context();
+    if (auth == nullptr) return false;
+    for (const grpc::string_ref& cn : auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME)) {
+      const std::string name(cn.data(), cn.size());
+      for (const std::string& allowed : options.tls->allowed_cns) {
+        if (name == allowed) return true;
+      }
+    }
+    return false;
+  }
+
   // Checks the caller of an incoming call; returns who it is.
   grpc::Status CheckCall(const grpc::CallbackServerContext* ctx, uint64_t* from) {
     std::optional<uint64_t> cluster = HexMetadata(ctx, kClusterIdKey);
@@ -539,6 +573,12 @@ struct PeerTransport::Impl {
       logger->Warn("request member ID mismatch",
                    {{"local-member-id", Hex(options.member_id)}, {"requested-to", Hex(*to)}});
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, kMemberIdMismatch);
+    }
+    if (!CommonNameAllowed(ctx)) {
+      ++rejected;
+      logger->Warn("rejected connection from a peer whose certificate common name is not allowed",
+                   {{"remote-peer-id", Hex(*sender)}});
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, kCommonNameNotAllowed);
     }
     if (options.handler->IsRemoved(*sender)) {
       ++rejected;
@@ -751,7 +791,7 @@ absl::StatusOr<std::unique_ptr<PeerTransport>> PeerTransport::Start(TransportOpt
     impl->ports.assign(impl->options.listen_addresses.size(), 0);
     for (size_t i = 0; i < impl->options.listen_addresses.size(); ++i) {
       builder.AddListeningPort(impl->options.listen_addresses[i],
-                               grpc::InsecureServerCredentials(), &impl->ports[i]);
+                               ServerCredentials(impl->options.tls), &impl->ports[i]);
     }
     impl->server = builder.BuildAndStart();
     for (size_t i = 0; i < impl->ports.size(); ++i) {
@@ -825,11 +865,12 @@ absl::Time PeerTransport::ActiveSince(uint64_t id) const {
   return it == impl_->peers.end() ? absl::InfinitePast() : it->second->ActiveSince();
 }
 
-absl::StatusOr<ClusterMembers> FetchMembers(const std::string& peer_url, absl::Time deadline) {
+absl::StatusOr<ClusterMembers> FetchMembers(const std::string& peer_url, absl::Time deadline,
+                                            const std::optional<PeerTls>& tls) {
   absl::StatusOr<std::string> address = PeerAddress(peer_url);
   if (!address.ok()) return address.status();
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(*address, grpc::InsecureChannelCredentials());
+      grpc::CreateChannel(*address, ChannelCredentials(tls));
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(deadline));
   etcdcpp::peerpb::MembersReply reply;

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,25 @@ class Handler {
   }
 };
 
+// TLS for the peer protocol (etcd's --peer-* flags), as PEM text.
+struct PeerTls {
+  // Presented by this member's listeners.
+  std::string cert_pem;
+  std::string key_pem;
+  // Presented when this member connects to a peer; cert_pem / key_pem when
+  // empty.
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  // Verifies the other side's certificate in both directions; empty: the
+  // system's roots verify servers.
+  std::string trusted_ca_pem;
+  // Listeners require a client certificate signed by trusted_ca_pem.
+  bool client_cert_auth = false;
+  // A connecting member's certificate common name must be one of these
+  // (--peer-cert-allowed-cn); empty: any.
+  std::vector<std::string> allowed_cns;
+};
+
 struct TransportOptions {
   uint64_t cluster_id = 0;
   uint64_t member_id = 0;
@@ -84,6 +104,9 @@ struct TransportOptions {
   // (see PeerTransport::ports()). Empty: this transport only sends.
   std::vector<std::string> listen_addresses;
   Handler* handler = nullptr;  // required
+  // Set: every listener and every connection to a peer uses TLS (https://
+  // peer URLs); peer host names are checked against the certificates.
+  std::optional<PeerTls> tls;
   // Where received snapshot databases are written (required to receive
   // snapshots).
   std::string snapshot_dir;
@@ -171,9 +194,11 @@ struct ClusterMembers {
   uint64_t cluster_id = 0;
   std::string payload;
 };
-absl::StatusOr<ClusterMembers> FetchMembers(const std::string& peer_url, absl::Time deadline);
+absl::StatusOr<ClusterMembers> FetchMembers(const std::string& peer_url, absl::Time deadline,
+                                            const std::optional<PeerTls>& tls = std::nullopt);
 
-// The "host:port" of a peer URL ("http://127.0.0.1:2380" → "127.0.0.1:2380").
+// The "host:port" of a peer URL ("http://127.0.0.1:2380" or
+// "https://127.0.0.1:2380" → "127.0.0.1:2380").
 absl::StatusOr<std::string> PeerAddress(const std::string& url);
 
 }  // namespace etcd::transport

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "pkg/testutil/poll.h"
 #include "pkg/testutil/status_matchers.h"
 #include "pkg/testutil/temp_dir.h"
+#include "server/tls/test_certs.h"
 
 namespace etcd::transport {
 namespace {
@@ -127,7 +129,8 @@ struct Member {
 absl::StatusOr<std::unique_ptr<Member>> StartMember(uint64_t id, uint64_t cluster,
                                                     const std::string& snap_dir = "",
                                                     int port = 0,
-                                                    size_t queue_capacity = 4096) {
+                                                    size_t queue_capacity = 4096,
+                                                    std::optional<PeerTls> tls = std::nullopt) {
   auto member = std::make_unique<Member>();
   TransportOptions options;
   options.cluster_id = cluster;
@@ -136,6 +139,7 @@ absl::StatusOr<std::unique_ptr<Member>> StartMember(uint64_t id, uint64_t cluste
   options.handler = &member->handler;
   options.snapshot_dir = snap_dir;
   options.queue_capacity = queue_capacity;
+  options.tls = tls;
   options.snapshot_db = [snap_dir](const raftpb::Message& m) -> absl::StatusOr<std::string> {
     return absl::StrCat(snap_dir, "/outgoing-", m.snapshot().metadata().index(), ".db");
   };
@@ -149,7 +153,7 @@ absl::StatusOr<std::unique_ptr<Member>> StartMember(uint64_t id, uint64_t cluste
 TEST(PeerAddressTest, ParsesAndRefuses) {
   EXPECT_EQ(*PeerAddress("http://127.0.0.1:2380"), "127.0.0.1:2380");
   EXPECT_EQ(*PeerAddress("http://host:1/x"), "host:1");
-  EXPECT_EQ(PeerAddress("https://h:1").status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(*PeerAddress("https://h:1"), "h:1");
   EXPECT_EQ(PeerAddress("unix://x").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(PeerAddress("http://nohostport").status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -413,6 +417,65 @@ TEST(PeerTransportTest, RejectsBadOptions) {
   options.handler = &handler;
   options.listen_addresses = {"256.1.1.1:99999"};
   EXPECT_FALSE(PeerTransport::Start(options).ok());
+}
+
+TEST(PeerTransportTest, TlsBetweenMembers) {
+  ASSERT_OK_AND_ASSIGN(testutil::TempDir dir, testutil::TempDir::Create("peer-tls"));
+  ASSERT_OK_AND_ASSIGN(tls::TestPki pki, tls::MakeTestPki(dir.path()));
+  PeerTls tls;
+  tls.cert_pem = ReadFile(pki.server_cert);  // SAN 127.0.0.1, CN "server"
+  tls.key_pem = ReadFile(pki.server_key);
+  tls.trusted_ca_pem = ReadFile(pki.ca_cert);
+  tls.client_cert_auth = true;
+  ASSERT_OK_AND_ASSIGN(auto a, StartMember(1, kCluster, "", 0, 4096, tls));
+  ASSERT_OK_AND_ASSIGN(auto b, StartMember(2, kCluster, "", 0, 4096, tls));
+  const std::string b_url = absl::StrCat("https://127.0.0.1:", b->transport->ports()[0]);
+  a->transport->AddPeer(2, {b_url});
+  a->transport->Send({Msg(1, 2, 1)});
+  ASSERT_TRUE(testutil::WaitUntil([&] { return !b->handler.messages().empty(); },
+                                  absl::Seconds(20)));
+  EXPECT_NE(a->transport->ActiveSince(2), absl::InfinitePast());
+  // Calls and membership fetches go over TLS too.
+  ASSERT_OK_AND_ASSIGN(ClusterMembers members,
+                       FetchMembers(b_url, absl::Now() + absl::Seconds(10), tls));
+  EXPECT_EQ(members.cluster_id, kCluster);
+  EXPECT_FALSE(FetchMembers(b_url, absl::Now() + absl::Seconds(5)).ok());  // plaintext
+
+  // Refused: a client certificate from a CA b does not trust, and no TLS.
+  PeerTls stranger_tls = tls;
+  stranger_tls.client_cert_pem = ReadFile(pki.other_client_cert);
+  stranger_tls.client_key_pem = ReadFile(pki.other_client_key);
+  ASSERT_OK_AND_ASSIGN(auto stranger, StartMember(3, kCluster, "", 0, 4096, stranger_tls));
+  ASSERT_OK_AND_ASSIGN(auto plain, StartMember(4, kCluster));
+  stranger->transport->AddPeer(2, {b_url});
+  plain->transport->AddPeer(2, {b_url});
+  stranger->transport->Send({Msg(3, 2, 1)});
+  plain->transport->Send({Msg(4, 2, 1)});
+  ASSERT_TRUE(testutil::WaitUntil(
+      [&] {
+        return stranger->handler.unreachable(2) > 0 && plain->handler.unreachable(2) > 0;
+      },
+      absl::Seconds(20)));
+  EXPECT_EQ(stranger->transport->ActiveSince(2), absl::InfinitePast());
+  EXPECT_EQ(plain->transport->ActiveSince(2), absl::InfinitePast());
+  for (const raftpb::Message& m : b->handler.messages()) EXPECT_EQ(m.from(), 1u);
+
+  // --peer-cert-allowed-cn: only certificates with a listed common name.
+  PeerTls picky = tls;
+  picky.allowed_cns = {"someone-else"};
+  ASSERT_OK_AND_ASSIGN(auto c, StartMember(5, kCluster, "", 0, 4096, picky));
+  a->transport->AddPeer(5, {absl::StrCat("https://127.0.0.1:", c->transport->ports()[0])});
+  a->transport->Send({Msg(1, 5, 1)});
+  ASSERT_TRUE(testutil::WaitUntil([&] { return a->handler.unreachable(5) > 0; },
+                                  absl::Seconds(20)));
+  EXPECT_TRUE(c->handler.messages().empty());
+  EXPECT_GE(c->transport->RejectedCalls(), 1u);
+  picky.allowed_cns = {"server"};
+  ASSERT_OK_AND_ASSIGN(auto d, StartMember(6, kCluster, "", 0, 4096, picky));
+  a->transport->AddPeer(6, {absl::StrCat("https://127.0.0.1:", d->transport->ports()[0])});
+  a->transport->Send({Msg(1, 6, 1)});
+  EXPECT_TRUE(testutil::WaitUntil([&] { return !d->handler.messages().empty(); },
+                                  absl::Seconds(20)));
 }
 
 }  // namespace
