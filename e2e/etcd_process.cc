@@ -199,6 +199,15 @@ absl::Status EtcdProcess::Restart(absl::Duration ready_timeout) {
   return Launch(ready_timeout);
 }
 
+absl::Status EtcdProcess::RestartWith(const std::vector<std::string>& extra_args,
+                                      absl::Duration ready_timeout) {
+  const std::vector<std::string> argv = argv_;
+  argv_.insert(argv_.end(), extra_args.begin(), extra_args.end());
+  absl::Status s = Restart(ready_timeout);
+  argv_ = argv;
+  return s;
+}
+
 namespace {
 
 std::vector<std::string> CtlArgv(const std::string& etcdctl, const std::string& endpoint,

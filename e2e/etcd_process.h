@@ -85,6 +85,10 @@ class EtcdProcess {
   // Starts the same command again (same ports and data dir) and waits
   // until ready. The previous process must have ended.
   absl::Status Restart(absl::Duration ready_timeout = absl::Seconds(60));
+  // The same with `extra_args` added for this start only (e.g.
+  // --force-new-cluster).
+  absl::Status RestartWith(const std::vector<std::string>& extra_args,
+                           absl::Duration ready_timeout = absl::Seconds(60));
 
  private:
   EtcdProcess() = default;

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -174,6 +175,54 @@ TEST_F(ReconfigTest, LearnerCatchesUpThroughASnapshotAndIsPromoted) {
   ASSERT_TRUE(PutEventually(learner, "from-m4", "4"));
   EXPECT_EQ(Get(*members_[leader], "from-m4"), "4\n");
   ExpectConverged(members_);
+}
+
+// Disaster recovery: two of three members are lost for good; the third
+// restarts with --force-new-cluster as a one-member cluster with all the
+// data, and grows again with a fresh member.
+TEST_F(ReconfigTest, ForceNewClusterRecoversFromQuorumLoss) {
+  Start(3);
+  ASSERT_TRUE(PutEventually(*members_[0], "k", "before")) << Logs();
+  ASSERT_TRUE(PutEventually(*members_[1], "k2", "before")) << Logs();
+  EXPECT_EQ(Get(*members_[0], "k2"), "before\n");
+  ASSERT_OK(members_[1]->Kill(SIGKILL));
+  ASSERT_OK(members_[2]->Kill(SIGKILL));
+  CtlOptions quick;
+  quick.timeout = absl::Seconds(20);
+  CtlResult stuck =
+      RunEtcdctl(members_[0]->endpoint(), {"--command-timeout=3s", "put", "k", "lost"}, quick);
+  EXPECT_NE(stuck.code, 0) << stuck.out;
+  ASSERT_OK(members_[0]->Stop().status());
+
+  ASSERT_OK(members_[0]->RestartWith({"--force-new-cluster"})) << members_[0]->Logs();
+  EXPECT_TRUE(absl::StrContains(members_[0]->Logs(), "forcing restart of member"));
+  ASSERT_TRUE(PutEventually(*members_[0], "after", "1")) << members_[0]->Logs();
+  EXPECT_EQ(Get(*members_[0], "k"), "before\n");
+  EXPECT_EQ(Get(*members_[0], "k2"), "before\n");
+  CtlResult list = Ctl(*members_[0], {"member", "list"});
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 1) << list.out;
+  EXPECT_TRUE(absl::StrContains(list.out, ", started, m1, ")) << list.out;
+
+  // Grows again: a new member with a fresh data dir.
+  ASSERT_OK_AND_ASSIGN(std::vector<int> ports, testutil::FreePorts(2));
+  const std::string peer = absl::StrCat("http://127.0.0.1:", ports[1]);
+  CtlResult add = MemberCtlEventually(*members_[0], {"member", "add", "m4", "--peer-urls=" + peer});
+  ASSERT_EQ(add.code, 0) << add.err;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EtcdProcess> m4,
+                       EtcdProcess::StartMember(OurEtcdBinary(), dir_->path(), "m4", ports[0],
+                                                ports[1],
+                                                {"--initial-cluster=" + InitialClusterFrom(add),
+                                                 "--initial-cluster-state=existing"}));
+  EXPECT_TRUE(testutil::WaitUntil([&] { return Get(*m4, "after") == "1\n"; }, absl::Seconds(30)))
+      << m4->Logs();
+  ASSERT_TRUE(PutEventually(*m4, "from-m4", "4"));
+  EXPECT_EQ(Get(*members_[0], "from-m4"), "4\n");
+  // It restarts normally afterwards (the flag is for one start).
+  ASSERT_OK(members_[0]->Stop().status());
+  ASSERT_OK(members_[0]->Restart()) << members_[0]->Logs();
+  ASSERT_TRUE(PutEventually(*members_[0], "again", "x"));
+  EXPECT_EQ(Get(*m4, "again"), "x\n");
+  (void)m4->Stop();
 }
 
 // What the writers and readers below saw.

@@ -139,9 +139,6 @@ ServerImpl::~ServerImpl() { Stop(); }
 
 absl::Status ServerImpl::Init() {
   if (options_.data_dir.empty()) return absl::InvalidArgumentError("etcdserver: empty data dir");
-  if (options_.force_new_cluster) {
-    return absl::UnimplementedError("etcdserver: --force-new-cluster is not supported yet");
-  }
   if (options_.heartbeat_interval <= absl::ZeroDuration() || options_.election_ticks <= 1) {
     return absl::InvalidArgumentError("etcdserver: bad heartbeat interval or election ticks");
   }
@@ -289,6 +286,11 @@ absl::Status ServerImpl::Init() {
       snapshot_index_ = snapshot.metadata().index();
       applied_term_ = snapshot.metadata().term();
       conf_state_ = snapshot.metadata().conf_state();
+    }
+    if (options_.force_new_cluster) {
+      if (absl::Status s = ForceNewCluster(snapshot, &read->state, &read->entries); !s.ok()) {
+        return s;
+      }
     }
     if (absl::Status s = storage_.SetHardState(read->state); !s.ok()) return s;
     if (absl::Status s = storage_.Append(read->entries); !s.ok()) return s;
@@ -725,6 +727,73 @@ absl::Status ServerImpl::ProposeConfChange(raftpb::ConfChange cc, const RequestC
       return ProposeTimeoutError(start);
     }
   }
+}
+
+absl::Status ServerImpl::ForceNewCluster(const raftpb::Snapshot& snapshot,
+                                         raftpb::HardState* state,
+                                         std::vector<raftpb::Entry>* entries) {
+  size_t committed = 0;
+  while (committed < entries->size() && (*entries)[committed].index() <= state->commit()) {
+    ++committed;
+  }
+  if (committed < entries->size()) {
+    logger_->Info("discarding uncommitted WAL entries",
+                  {{"count", static_cast<uint64_t>(entries->size() - committed)}});
+    entries->resize(committed);
+  }
+  // The members as of the last committed entry (learners too, so that
+  // they go as well).
+  std::set<uint64_t> ids;
+  for (uint64_t id : snapshot.metadata().conf_state().voters()) ids.insert(id);
+  for (uint64_t id : snapshot.metadata().conf_state().learners()) ids.insert(id);
+  for (const raftpb::Entry& e : *entries) {
+    if (e.type() != raftpb::EntryConfChange) continue;
+    raftpb::ConfChange cc;
+    if (!cc.ParseFromString(e.data())) continue;
+    if (cc.type() == raftpb::ConfChangeAddNode || cc.type() == raftpb::ConfChangeAddLearnerNode) {
+      ids.insert(cc.node_id());
+    } else if (cc.type() == raftpb::ConfChangeRemoveNode) {
+      ids.erase(cc.node_id());
+    }
+  }
+  // This member first (raft must never be left without a voter), then the
+  // others go.
+  std::vector<raftpb::Entry> forced;
+  uint64_t next = state->commit() + 1;
+  auto append = [&](const raftpb::ConfChange& cc) {
+    raftpb::Entry e;
+    e.set_type(raftpb::EntryConfChange);
+    e.set_term(state->term());
+    e.set_index(next++);
+    e.set_data(cc.SerializeAsString());
+    forced.push_back(std::move(e));
+  };
+  if (ids.count(id_) == 0) {
+    etcdserverpb::Member self;
+    self.set_id(id_);
+    for (const std::string& u : options_.advertise_peer_urls) self.add_peerurls(u);
+    raftpb::ConfChange cc;
+    cc.set_type(raftpb::ConfChangeAddNode);
+    cc.set_node_id(id_);
+    cc.set_context(MemberToJson(self));
+    append(cc);
+  }
+  for (uint64_t id : ids) {
+    if (id == id_) continue;
+    raftpb::ConfChange cc;
+    cc.set_type(raftpb::ConfChangeRemoveNode);
+    cc.set_node_id(id);
+    append(cc);
+  }
+  if (absl::Status s = wal_->Save(raftpb::HardState(), forced); !s.ok()) return s;
+  for (raftpb::Entry& e : forced) entries->push_back(std::move(e));
+  if (!entries->empty()) state->set_commit(entries->back().index());
+  logger_->Warn("forcing restart of member as a new one-member cluster",
+                {{"local-member-id", absl::StrFormat("%x", id_)},
+                 {"cluster-id", absl::StrFormat("%x", cluster_id_)},
+                 {"commit-index", state->commit()},
+                 {"removed-members", static_cast<uint64_t>(ids.size() - ids.count(id_))}});
+  return absl::OkStatus();
 }
 
 absl::Status ServerImpl::JoinExistingCluster(std::vector<etcdserverpb::Member>* members) {

@@ -417,6 +417,11 @@ class ServerImpl {
   absl::Status JoinExistingCluster(std::vector<etcdserverpb::Member>* members);
   // A new member's WAL (metadata: id_, cluster_id_) and raft node.
   absl::Status CreateLog(const wal::Options& wo, raft::Config rc);
+  // --force-new-cluster on a restart (etcd's restartAsStandaloneNode):
+  // drops the uncommitted tail of `entries`, then appends and saves conf
+  // changes that leave this member the only voter, and commits them.
+  absl::Status ForceNewCluster(const raftpb::Snapshot& snapshot, raftpb::HardState* state,
+                               std::vector<raftpb::Entry>* entries);
 
   // Corruption checks. This member's HashKV at `rev` (0: current).
   absl::StatusOr<etcdserverpb::HashKVResponse> LocalHashKV(int64_t rev);
