@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "e2e/cluster_util.h"
 #include "e2e/etcd_process.h"
+#include "e2e/http_client.h"
 #include "pkg/testutil/net.h"
 #include "pkg/testutil/files.h"
 #include "pkg/testutil/poll.h"
@@ -52,6 +53,20 @@ TEST_F(ClusterTest, ThreeMembersServeFromEveryMember) {
     EXPECT_TRUE(absl::StrContains(list.out, ", started, m3, ")) << list.out;
   }
   EXPECT_GE(Leader(members_), 0);
+  // etcd's peer metrics: every member is connected to the two others.
+  for (const auto& m : members_) {
+    HttpResult metrics = HttpRequest(m->endpoint(), "GET", "/metrics", "");
+    ASSERT_EQ(metrics.status, 200);
+    int active = 0;
+    re2::StringPiece in(metrics.body);
+    const char* const kActive =
+        R"re(etcd_network_active_peers\{Local="[0-9a-f]+",Remote="[0-9a-f]+"\} 1\n)re";
+    while (RE2::FindAndConsume(&in, kActive)) ++active;
+    EXPECT_EQ(active, 2) << metrics.body;
+    EXPECT_TRUE(RE2::PartialMatch(
+        metrics.body, R"re(etcd_network_peer_sent_bytes_total\{To="[0-9a-f]+"\} [1-9])re"))
+        << metrics.body;
+  }
   // A watch on one member sees a write made through another. It starts
   // at the next revision, so it sees the write however late it connects.
   CtlResult head = Ctl(*members_[0], {"get", "w", "-w", "json"});

@@ -11,12 +11,15 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "api/version/version.h"
 
@@ -27,6 +30,56 @@ void Metric(std::string* out, absl::string_view name, absl::string_view type,
             absl::string_view help, absl::string_view labels, absl::string_view value) {
   absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name, labels,
                   " ", value, "\n");
+}
+
+// A family with one sample per label set (none: left out, as Go's client
+// leaves out a vector without children).
+void MetricFamily(std::string* out, absl::string_view name, absl::string_view type,
+                  absl::string_view help,
+                  const std::vector<std::pair<std::string, std::string>>& samples) {
+  if (samples.empty()) return;
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+  for (const auto& [labels, value] : samples) absl::StrAppend(out, name, labels, " ", value, "\n");
+}
+
+// etcd_network_*: what the peer transport counts, per remote member.
+void NetworkMetrics(std::string* out, const MetricsSnapshot& s) {
+  const std::string local = absl::StrFormat("%x", s.member_id);
+  std::vector<std::pair<std::string, std::string>> active, disconnected, bytes, failures,
+      snap_failures, snap_success;
+  for (const PeerMetrics& p : s.peers) {
+    const std::string remote = absl::StrFormat("%x", p.id);
+    const std::string pair = absl::StrCat("{Local=\"", local, "\",Remote=\"", remote, "\"}");
+    const std::string to = absl::StrCat("{To=\"", remote, "\"}");
+    active.emplace_back(pair, p.active ? "1" : "0");
+    disconnected.emplace_back(pair, absl::StrCat(p.disconnects));
+    bytes.emplace_back(to, absl::StrCat(p.sent_bytes));
+    failures.emplace_back(to, absl::StrCat(p.send_failures));
+    if (p.snapshot_failures > 0) snap_failures.emplace_back(to, absl::StrCat(p.snapshot_failures));
+    if (p.snapshots_sent > 0) snap_success.emplace_back(to, absl::StrCat(p.snapshots_sent));
+  }
+  struct Family {
+    const char* name;
+    const char* type;
+    const char* help;
+    const std::vector<std::pair<std::string, std::string>>* samples;
+  };
+  for (const Family& f : {
+           Family{"etcd_network_active_peers", "gauge",
+                  "The current number of active peer connections.", &active},
+           Family{"etcd_network_disconnected_peers_total", "counter",
+                  "The total number of disconnected peers.", &disconnected},
+           Family{"etcd_network_peer_sent_bytes_total", "counter",
+                  "The total number of bytes sent to peers.", &bytes},
+           Family{"etcd_network_peer_sent_failures_total", "counter",
+                  "The total number of send failures from peers.", &failures},
+           Family{"etcd_network_snapshot_send_failures", "counter",
+                  "Total number of snapshot send failures", &snap_failures},
+           Family{"etcd_network_snapshot_send_success", "counter",
+                  "Total number of successful snapshot sends", &snap_success},
+       }) {
+    MetricFamily(out, f.name, f.type, f.help, *f.samples);
+  }
 }
 
 // Go's strconv.FormatFloat(v, 'g', -1, 64) for the values seen here.
@@ -143,6 +196,7 @@ std::string RenderMetrics(const MetricsSnapshot& s, uint64_t health_success,
   Metric(&out, "etcd_mvcc_db_total_size_in_use_in_bytes", "gauge",
          "Total size of the underlying database logically in use in bytes.", "",
          absl::StrCat(s.db_total_size_in_use_bytes));
+  NetworkMetrics(&out, s);
   Metric(&out, "etcd_server_has_leader", "gauge",
          "Whether or not a leader exists. 1 is existence, 0 is not.", "", s.has_leader ? "1" : "0");
   Metric(&out, "etcd_server_heartbeat_send_failures_total", "counter",

@@ -67,6 +67,17 @@ struct ProcessMetrics {
 ProcessMetrics ReadProcessMetrics();
 
 // The figures /metrics reports, read when it is scraped. Names are etcd's.
+// One remote member as the peer transport sees it (etcd_network_*).
+struct PeerMetrics {
+  uint64_t id = 0;
+  bool active = false;             // etcd_network_active_peers
+  uint64_t disconnects = 0;        // etcd_network_disconnected_peers_total
+  uint64_t sent_bytes = 0;         // etcd_network_peer_sent_bytes_total
+  uint64_t send_failures = 0;      // etcd_network_peer_sent_failures_total
+  uint64_t snapshots_sent = 0;     // etcd_network_snapshot_send_success
+  uint64_t snapshot_failures = 0;  // etcd_network_snapshot_send_failures
+};
+
 struct MetricsSnapshot {
   bool has_leader = false;                 // etcd_server_has_leader
   bool is_leader = false;                  // etcd_server_is_leader
@@ -87,6 +98,7 @@ struct MetricsSnapshot {
   std::string cluster_version;             // etcd_cluster_version{cluster_version}
   HistogramSnapshot wal_fsync;             // etcd_disk_wal_fsync_duration_seconds
   HistogramSnapshot backend_commit;        // etcd_disk_backend_commit_duration_seconds
+  std::vector<PeerMetrics> peers;          // etcd_network_* (none: families left out)
   // Filled by the /metrics handler itself when the callback leaves ok false.
   ProcessMetrics process;
 };

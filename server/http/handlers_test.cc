@@ -114,6 +114,44 @@ TEST(HandlersTest, HistogramsUseEtcdBucketsAndAreCumulative) {
   EXPECT_EQ(DiskLatencyBuckets().size(), 14u);
 }
 
+TEST(HandlersTest, NetworkMetricsPerPeer) {
+  MetricsSnapshot s;
+  s.member_id = 0xa1;
+  EXPECT_FALSE(absl::StrContains(RenderMetrics(s, 0, 0), "etcd_network_"));  // no peers
+  PeerMetrics up;
+  up.id = 0xb2;
+  up.active = true;
+  up.sent_bytes = 1234;
+  up.snapshots_sent = 1;
+  PeerMetrics down;
+  down.id = 0xc3;
+  down.disconnects = 2;
+  down.send_failures = 5;
+  s.peers = {up, down};
+  std::string body = RenderMetrics(s, 0, 0);
+  for (const char* text : {
+           "# HELP etcd_network_active_peers The current number of active peer connections.\n"
+           "# TYPE etcd_network_active_peers gauge\n"
+           "etcd_network_active_peers{Local=\"a1\",Remote=\"b2\"} 1\n"
+           "etcd_network_active_peers{Local=\"a1\",Remote=\"c3\"} 0\n",
+           "etcd_network_disconnected_peers_total{Local=\"a1\",Remote=\"c3\"} 2\n",
+           "etcd_network_peer_sent_bytes_total{To=\"b2\"} 1234\n",
+           "# TYPE etcd_network_peer_sent_failures_total counter\n"
+           "etcd_network_peer_sent_failures_total{To=\"b2\"} 0\n"
+           "etcd_network_peer_sent_failures_total{To=\"c3\"} 5\n",
+           "# TYPE etcd_network_snapshot_send_success counter\n"
+           "etcd_network_snapshot_send_success{To=\"b2\"} 1\n",
+       }) {
+    EXPECT_TRUE(absl::StrContains(body, text)) << text << "\n" << body;
+  }
+  // Families with no samples are left out, as Go's client does.
+  EXPECT_FALSE(absl::StrContains(body, "etcd_network_snapshot_send_failures"));
+  // Families stay in name order (etcd_mvcc_* < etcd_network_* < etcd_server_*).
+  EXPECT_LT(body.find("etcd_mvcc_db_total_size_in_use_in_bytes"),
+            body.find("etcd_network_active_peers"));
+  EXPECT_LT(body.find("etcd_network_snapshot_send_success"), body.find("etcd_server_has_leader"));
+}
+
 TEST(HandlersTest, MetricsAddProcessFigures) {
   ProcessMetrics p = ReadProcessMetrics();
   ASSERT_TRUE(p.ok);

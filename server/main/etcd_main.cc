@@ -100,9 +100,21 @@ absl::Status CheckHealth(etcd::etcdserver::EtcdServer* server, const etcd::http:
   return absl::OkStatus();
 }
 
-etcd::http::MetricsSnapshot Metrics(etcd::etcdserver::EtcdServer* server) {
+etcd::http::MetricsSnapshot Metrics(etcd::etcdserver::EtcdServer* server,
+                                    etcd::server::PeerGlue* peers) {
   etcd::etcdserver::ServerMetrics m = server->Metrics();
   etcd::http::MetricsSnapshot s;
+  for (const auto& [id, stats] : peers->PeerStats()) {
+    etcd::http::PeerMetrics p;
+    p.id = id;
+    p.active = stats.connected;
+    p.disconnects = stats.disconnects;
+    p.sent_bytes = stats.sent_bytes;
+    p.send_failures = stats.failures;
+    p.snapshots_sent = stats.snapshots_sent;
+    p.snapshot_failures = stats.snapshot_failures;
+    s.peers.push_back(p);
+  }
   s.has_leader = m.has_leader;
   s.is_leader = m.is_leader;
   s.leader_changes_seen = m.leader_changes_seen;
@@ -348,7 +360,7 @@ int Serve(const etcd::embed::Config& config, etcd::log::Logger& logger) {
   etcd::http::EndpointCallbacks callbacks;
   callbacks.cluster_version = [] { return std::string(etcd::etcdserver::kClusterVersion); };
   callbacks.health = [member](const etcd::http::HealthQuery& q) { return CheckHealth(member, q); };
-  callbacks.metrics = [member] { return Metrics(member); };
+  callbacks.metrics = [member, &peers] { return Metrics(member, &peers); };
   etcd::http::InstallEndpoints(&mux, std::move(callbacks));
   // etcd's gRPC-JSON gateway on /v3/ and /v3beta/, calling the gRPC server
   // in process. Destroyed after `http` (declared before it).

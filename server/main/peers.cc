@@ -180,6 +180,12 @@ absl::StatusOr<std::string> PeerGlue::Call(uint64_t to, const std::string& metho
   return t->Call(to, method, payload, deadline);
 }
 
+std::map<uint64_t, transport::PeerStats> PeerGlue::PeerStats() {
+  std::shared_ptr<transport::PeerTransport> t = TransportNow();
+  if (t == nullptr) return {};
+  return t->AllStats();
+}
+
 absl::Time PeerGlue::ActiveSince(uint64_t id) {
   std::shared_ptr<transport::PeerTransport> t = TransportNow();
   return t == nullptr ? absl::InfinitePast() : t->ActiveSince(id);

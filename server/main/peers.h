@@ -81,6 +81,9 @@ class PeerGlue : public etcdserver::Transport, public transport::Handler {
   absl::StatusOr<std::string> FetchMembers(const std::string& peer_url,
                                            absl::Time deadline) override;
 
+  // The transport's counters for every current peer (none before Attach).
+  std::map<uint64_t, transport::PeerStats> PeerStats();
+
  private:
   std::shared_ptr<transport::PeerTransport> TransportNow() ABSL_LOCKS_EXCLUDED(mu_);
   etcdserver::EtcdServer* ServerNow() ABSL_LOCKS_EXCLUDED(mu_);

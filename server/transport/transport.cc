@@ -215,6 +215,7 @@ class Peer {
       if (stopped_) return;
       ++stats_.failures;
       stats_.dropped += lost;
+      if (stats_.connected) ++stats_.disconnects;
       stats_.connected = false;
       active_since_ = absl::InfinitePast();
       ++next_address_;
@@ -253,6 +254,7 @@ class Peer {
     }
     void Write(etcdcpp::peerpb::MessageBatch batch) {
       batch_ = std::move(batch);
+      bytes_ = batch_.ByteSizeLong();
       StartWrite(&batch_);
     }
     // Ends the call; OnDone follows.
@@ -262,7 +264,7 @@ class Peer {
     }
     void Cancel() { ctx_.TryCancel(); }
     void OnWriteDone(bool ok) override {
-      peer_->WriteDone(ok, static_cast<size_t>(batch_.messages_size()));
+      peer_->WriteDone(ok, static_cast<size_t>(batch_.messages_size()), bytes_);
     }
     void OnReadDone(bool ok) override {
       if (ok) {
@@ -283,10 +285,11 @@ class Peer {
     grpc::ClientContext ctx_;
     std::unique_ptr<etcdcpp::peerpb::Peer::Stub> stub_;
     etcdcpp::peerpb::MessageBatch batch_;
+    size_t bytes_ = 0;
     etcdcpp::peerpb::StreamAck ack_;
   };
 
-  void WriteDone(bool ok, size_t count) {
+  void WriteDone(bool ok, size_t count, size_t bytes) {
     absl::MutexLock lock(&mu_);
     write_in_flight_ = false;
     if (!ok) {
@@ -295,6 +298,7 @@ class Peer {
       return;
     }
     stats_.sent += count;
+    stats_.sent_bytes += bytes;
     drop_logged_ = false;
   }
 
@@ -419,6 +423,7 @@ class Peer {
         mu_.Await(absl::Condition(&ready));
         if (stopped_) return;
         std::swap(superseded, superseded_snapshots_);
+        stats_.snapshot_failures += superseded;
         message = std::move(*snapshot_);
         snapshot_.reset();
         channel = ChannelLocked();
@@ -439,6 +444,10 @@ class Peer {
         logger_->Warn("failed to send database snapshot to remote peer",
                       {{"remote-peer-id", Hex(id_)}, {"error", sent}});
         options_.handler->ReportUnreachable(id_);
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        ++(sent.ok() ? stats_.snapshots_sent : stats_.snapshot_failures);
       }
       options_.handler->ReportSnapshot(id_, sent.ok());
     }
@@ -857,6 +866,17 @@ PeerStats PeerTransport::Stats(uint64_t id) const {
   absl::MutexLock lock(&impl_->mu);
   auto it = impl_->peers.find(id);
   return it == impl_->peers.end() ? PeerStats{} : it->second->Stats();
+}
+
+std::map<uint64_t, PeerStats> PeerTransport::AllStats() const {
+  std::map<uint64_t, std::shared_ptr<Peer>> peers;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    peers = impl_->peers;
+  }
+  std::map<uint64_t, PeerStats> out;
+  for (const auto& [id, peer] : peers) out[id] = peer->Stats();
+  return out;
 }
 
 absl::Time PeerTransport::ActiveSince(uint64_t id) const {

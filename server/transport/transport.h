@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -133,9 +134,13 @@ struct TransportOptions {
 
 // Counters for tests and metrics (etcd_network_* in etcd).
 struct PeerStats {
-  uint64_t sent = 0;      // messages written to the stream
-  uint64_t dropped = 0;   // dropped: queue full or stream failed
-  uint64_t failures = 0;  // stream failures (each reported unreachable)
+  uint64_t sent = 0;        // messages written to the stream
+  uint64_t sent_bytes = 0;  // their encoded size
+  uint64_t dropped = 0;     // dropped: queue full or stream failed
+  uint64_t failures = 0;    // stream failures (each reported unreachable)
+  uint64_t disconnects = 0; // accepted streams that later broke
+  uint64_t snapshots_sent = 0;
+  uint64_t snapshot_failures = 0;
   bool connected = false;
 };
 
@@ -168,6 +173,8 @@ class PeerTransport {
 
   // Counters for the peer `id` (zero for unknown peers).
   PeerStats Stats(uint64_t id) const;
+  // Counters for every current peer, by ID.
+  std::map<uint64_t, PeerStats> AllStats() const;
   // Since when the raft message stream to `id` has been up without a
   // break (the peer accepted it); InfinitePast when it is down or `id` is
   // unknown. etcd's Transporter.ActiveSince: the strict reconfiguration
