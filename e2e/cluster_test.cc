@@ -66,6 +66,10 @@ TEST_F(ClusterTest, ThreeMembersServeFromEveryMember) {
     EXPECT_TRUE(RE2::PartialMatch(
         metrics.body, R"re(etcd_network_peer_sent_bytes_total\{To="[0-9a-f]+"\} [1-9])re"))
         << metrics.body;
+    // The writes above were committed to every member's backend.
+    EXPECT_TRUE(RE2::PartialMatch(metrics.body,
+                                  R"re(etcd_disk_backend_commit_duration_seconds_count [1-9])re"))
+        << metrics.body;
   }
   // A watch on one member sees a write made through another. It starts
   // at the next revision, so it sees the write however late it connects.

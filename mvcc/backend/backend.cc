@@ -12,6 +12,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "mvcc/backend/tx_buffer.h"
 #include "pkg/crc/crc.h"
 #include "pkg/fileutil/fileutil.h"
@@ -614,6 +615,7 @@ void Backend::CommitLocked(bool force, bool closing) {
   std::shared_ptr<TxBuffer> buffer = writer_gen_->shared_buffer();
   buffer->Publish();
   if (pending_ == 0 && !force) return;
+  const absl::Time start = absl::Now();
   while (true) {
     const int rc = ApplyAndCommitLocked(*buffer);
     if (rc == 0) break;
@@ -632,6 +634,7 @@ void Backend::CommitLocked(bool force, bool closing) {
   }
   pending_ = 0;
   commits_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.on_commit) options_.on_commit(absl::Now() - start);
   if (closing) return;
   absl::Status status = NewGenerationLocked();
   if (!status.ok()) {

@@ -118,6 +118,10 @@ struct BackendOptions {
   bool unsafe_no_fsync = false;
   // LMDB reader slots (concurrent read transactions in this process).
   int max_readers = 1024;
+  // Called after each commit that wrote something, with how long the
+  // commit took (etcd's etcd_disk_backend_commit_duration_seconds). Runs
+  // under the backend's lock: keep it short.
+  std::function<void(absl::Duration)> on_commit;
 };
 
 // A key and value borrowed from a transaction; see the owning call for how

@@ -118,6 +118,25 @@ TEST_F(BackendTest, DataSurvivesReopen) {
   EXPECT_EQ(Get(*be, Bucket::kMeta, "k1"), std::nullopt);
 }
 
+TEST_F(BackendTest, CommitsAreReportedWithTheirDuration) {
+  BackendOptions options = Quiet(path_);
+  int commits = 0;
+  absl::Duration total;
+  options.on_commit = [&](absl::Duration d) {
+    ++commits;
+    total += d;
+  };
+  std::unique_ptr<Backend> be = MustOpen(options);
+  const int before = commits;  // opening may commit the buckets
+  Put(*be, Bucket::kKey, "k1", "v1");
+  be->ForceCommit();
+  EXPECT_EQ(commits, before + 1);
+  EXPECT_GT(total, absl::ZeroDuration());
+  Put(*be, Bucket::kKey, "k2", "v2");
+  ASSERT_OK(be->Close());  // the last batch is committed on close
+  EXPECT_EQ(commits, before + 2);
+}
+
 TEST_F(BackendTest, ReadsSeeUnlockedWritesBeforeCommit) {
   std::unique_ptr<Backend> be = MustOpen(Quiet(path_));
   const int64_t commits = be->Commits();

@@ -1039,6 +1039,8 @@ ServerMetrics EtcdServer::Metrics() const {
   }
   m.quota_backend_bytes = impl_->quota_bytes_;
   impl_->wal_fsync_latency_.Read(&m.wal_fsync_buckets, &m.wal_fsync_seconds, &m.wal_fsync_count);
+  impl_->backend_commit_latency_.Read(&m.backend_commit_buckets, &m.backend_commit_seconds,
+                                      &m.backend_commit_count);
   return m;
 }
 

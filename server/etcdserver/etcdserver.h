@@ -291,6 +291,10 @@ struct ServerMetrics {
   std::vector<uint64_t> wal_fsync_buckets;
   double wal_fsync_seconds = 0;
   uint64_t wal_fsync_count = 0;
+  // etcd_disk_backend_commit_duration_seconds, the same buckets.
+  std::vector<uint64_t> backend_commit_buckets;
+  double backend_commit_seconds = 0;
+  uint64_t backend_commit_count = 0;
 };
 
 // The member. Owns the raft loop thread, the apply thread and the stores.

@@ -171,6 +171,7 @@ absl::Status ServerImpl::Init() {
   }
   if (options_.backend_batch_limit > 0) bo.batch_limit = options_.backend_batch_limit;
   bo.unsafe_no_fsync = options_.unsafe_no_fsync;
+  bo.on_commit = [this](absl::Duration d) { backend_commit_latency_.Observe(d); };
   absl::StatusOr<std::unique_ptr<mvcc::backend::Backend>> be = mvcc::backend::Backend::Open(bo);
   if (!be.ok()) return be.status();
   backend_ = *std::move(be);

@@ -243,6 +243,7 @@ class ServerImpl {
   std::atomic<uint64_t> proposals_failed_{0};
   std::atomic<uint64_t> snapshots_saved_{0};
   DiskLatency wal_fsync_latency_;          // written by the raft thread
+  DiskLatency backend_commit_latency_;     // written under the backend's lock
   std::atomic<uint64_t> slow_applies_{0};  // applies over 100 ms
   std::atomic<bool> stopped_{false};
 

@@ -126,6 +126,9 @@ etcd::http::MetricsSnapshot Metrics(etcd::etcdserver::EtcdServer* server,
   s.wal_fsync.bucket_counts = m.wal_fsync_buckets;
   s.wal_fsync.sum = m.wal_fsync_seconds;
   s.wal_fsync.count = m.wal_fsync_count;
+  s.backend_commit.bucket_counts = m.backend_commit_buckets;
+  s.backend_commit.sum = m.backend_commit_seconds;
+  s.backend_commit.count = m.backend_commit_count;
   s.db_total_size_bytes = m.db_total_size_bytes;
   s.db_total_size_in_use_bytes = m.db_total_size_in_use_bytes;
   s.quota_backend_bytes = m.quota_backend_bytes;
