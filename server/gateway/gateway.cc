@@ -374,6 +374,10 @@ absl::StatusOr<std::string> JsonToBinary(const google::protobuf::Message& protot
     if (!status.ok()) {
       return absl::InvalidArgumentError(std::string(status.message()));
     }
+    // Unknown JSON keys are ignored, but protobuf's parser can still leave
+    // bytes in the unknown-field set (an empty key "" became a field 1 of
+    // the wrong wire type, found by gateway_fuzz): never pass them on.
+    message->DiscardUnknownFields();
   }
   return message->SerializeAsString();
 }

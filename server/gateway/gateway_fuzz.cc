@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "server/gateway/gateway.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -29,8 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     absl::StatusOr<std::string> again = etcd::gateway::JsonToBinary(*route.request, *json);
     if (!again.ok() || *again != *binary) {
-      std::fprintf(stderr, "JSON round trip changed the message: %s -> %s\n", object.c_str(),
-                   json->c_str());
+      std::fprintf(stderr, "JSON round trip changed the message: %s -> %s (%s vs %s)\n",
+                   object.c_str(), json->c_str(), absl::BytesToHexString(*binary).c_str(),
+                   again.ok() ? absl::BytesToHexString(*again).c_str() : "error");
       std::abort();
     }
   }
