@@ -849,9 +849,7 @@ absl::StatusOr<etcdserverpb::MemberPromoteResponse> EtcdServer::MemberPromote(
     const etcdserverpb::MemberPromoteRequest& request, const RequestContext& ctx) {
   if (absl::Status s = impl_->CheckRunning(ctx); !s.ok()) return s;
   if (absl::Status s = CheckAdminLocal(impl_.get(), ctx); !s.ok()) return s;
-  std::optional<etcdserverpb::Member> target = FindMember(impl_->Members(), request.id());
-  if (!target.has_value()) return Rpc(rpctypes::kErrMemberNotFound);
-  if (!target->islearner()) return Rpc(rpctypes::kErrMemberNotLearner);
+  // (Unknown members and voters are refused before the leader check.)
   absl::StatusOr<etcdserverpb::MemberPromoteResponse> resp =
       PromoteOnLeader(impl_.get(), request.id(), ctx);
   if (!resp.ok() && rpctypes::IsNotLeader(resp.status())) {

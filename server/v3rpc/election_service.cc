@@ -338,11 +338,7 @@ class ElectionService final : public v3electionpb::Election::CallbackService {
   grpc::ServerUnaryReactor* Campaign(grpc::CallbackServerContext* context,
                                      const v3electionpb::CampaignRequest* request,
                                      v3electionpb::CampaignResponse* response) override {
-    if (env_.server->IsLearner()) {
-      grpc::ServerUnaryReactor* refused = context->DefaultReactor();
-      refused->Finish(NotSupportedForLearner());
-      return refused;
-    }
+    if (grpc::ServerUnaryReactor* refused = RefuseUnaryOnLearner(env_, context)) return refused;
     auto call = std::make_shared<CampaignCall>(env_, context, request, response);
     call->Start();
     return call.get();

@@ -63,24 +63,6 @@ absl::Status CheckTxnRequest(const etcdserverpb::TxnRequest& r, uint64_t max_txn
 
 namespace {
 
-// Starts `call` on the calling (gRPC) thread; the call completes the RPC
-// through its callback, from the server's apply, raft or timer thread, with
-// no worker thread held while the request is in flight.
-template <typename Req, typename Resp>
-grpc::ServerUnaryReactor* RunAsync(
-    const Env& env, grpc::CallbackServerContext* context, const Req* request, Resp* response,
-    void (EtcdServer::*call)(const Req&, const RequestContext&, EtcdServer::Callback<Resp>)) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (RefusedOnLearner(env, *request, reactor)) return reactor;
-  (env.server->*call)(*request, MakeRequestContext(context),
-                      [reactor, response](absl::StatusOr<Resp> result) {
-                        if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
-                        *response = *std::move(result);
-                        reactor->Finish(grpc::Status::OK);
-                      });
-  return reactor;
-}
-
 // Fails the RPC at once with `status`.
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
                                     const absl::Status& status) {

@@ -73,23 +73,6 @@ class KeepAliveReactor final : public QueuedBidiReactor<etcdserverpb::LeaseKeepA
   std::atomic<bool> read_closed_{false};
 };
 
-// Starts `call` on the calling (gRPC) thread; its callback completes the
-// RPC (see kv_service.cc).
-template <typename Req, typename Resp>
-grpc::ServerUnaryReactor* RunAsync(
-    const Env& env, grpc::CallbackServerContext* context, const Req* request, Resp* response,
-    void (EtcdServer::*call)(const Req&, const RequestContext&, EtcdServer::Callback<Resp>)) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (RefusedOnLearner(env, *request, reactor)) return reactor;
-  (env.server->*call)(*request, MakeRequestContext(context),
-                      [reactor, response](absl::StatusOr<Resp> result) {
-                        if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
-                        *response = *std::move(result);
-                        reactor->Finish(grpc::Status::OK);
-                      });
-  return reactor;
-}
-
 class LeaseService final : public etcdserverpb::Lease::CallbackService {
  public:
   explicit LeaseService(const Env& env) : env_(env) {}

@@ -124,11 +124,7 @@ class LockService final : public v3lockpb::Lock::CallbackService {
   grpc::ServerUnaryReactor* Lock(grpc::CallbackServerContext* context,
                                  const v3lockpb::LockRequest* request,
                                  v3lockpb::LockResponse* response) override {
-    if (env_.server->IsLearner()) {
-      grpc::ServerUnaryReactor* refused = context->DefaultReactor();
-      refused->Finish(NotSupportedForLearner());
-      return refused;
-    }
+    if (grpc::ServerUnaryReactor* refused = RefuseUnaryOnLearner(env_, context)) return refused;
     auto call = std::make_shared<LockCall>(env_, context, request, response);
     call->Start();
     return call.get();

@@ -100,6 +100,35 @@ grpc::ServerUnaryReactor* RunUnary(
   return reactor;
 }
 
+// Starts `call` (an EtcdServer *Async method) on the calling gRPC thread;
+// its callback completes the RPC from the server's apply, raft or timer
+// thread, with no worker thread held while the request is in flight.
+template <typename Req, typename Resp>
+grpc::ServerUnaryReactor* RunAsync(
+    const Env& env, grpc::CallbackServerContext* context, const Req* request, Resp* response,
+    void (etcdserver::EtcdServer::*call)(const Req&, const etcdserver::RequestContext&,
+                                         etcdserver::EtcdServer::Callback<Resp>)) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (RefusedOnLearner(env, *request, reactor)) return reactor;
+  (env.server->*call)(*request, MakeRequestContext(context),
+                      [reactor, response](absl::StatusOr<Resp> result) {
+                        if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
+                        *response = *std::move(result);
+                        reactor->Finish(grpc::Status::OK);
+                      });
+  return reactor;
+}
+
+// For unary calls with reactors of their own (Lock, Campaign): on a learner,
+// a reactor already finished with etcd's refusal; else nullptr.
+inline grpc::ServerUnaryReactor* RefuseUnaryOnLearner(const Env& env,
+                                                      grpc::CallbackServerContext* context) {
+  if (!env.server->IsLearner()) return nullptr;
+  grpc::ServerUnaryReactor* refused = context->DefaultReactor();
+  refused->Finish(NotSupportedForLearner());
+  return refused;
+}
+
 // The same for a member function of EtcdServer.
 template <typename Req, typename Resp>
 grpc::ServerUnaryReactor* RunUnary(const Env& env, grpc::CallbackServerContext* context,
